@@ -1,0 +1,5 @@
+export * from './types';
+export * from './schedule';
+export * from './processArrays';
+export * from './respacing';
+export * from './noiseProcess';

@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, it } from 'vitest';
+import {
+  approxStandardNormalCdf,
+  discretizedGaussianLogLikelihood,
+  normalKl,
+} from '../../src-main/engine/diffusion/gaussian';
+import { embeddingFrequencies, timestepEmbedding } from '../../src-main/engine/unet/timestepEmbedding';
+import { expectClose, expectNoLeak, golden, useCpuBackend } from './goldenFile';
+
+/** Runs a tensor function on float32 inputs and reads the result. */
+function run(fn: () => tf.Tensor): Float32Array {
+  const out = expectNoLeak(fn);
+  const values = Float32Array.from(out.dataSync());
+  out.dispose();
+  return values;
+}
+
+const f32 = (xs: number[]) => tf.tensor1d(xs, 'float32');
+
+describe('golden: loss functions (float32 against the float64 reference)', () => {
+  beforeAll(useCpuBackend);
+  const g = golden().loss_functions;
+
+  it('normal_kl', () => {
+    const k = g.normal_kl;
+    const out = run(() => tf.tidy(() => normalKl(f32(k.mean1), f32(k.logvar1), f32(k.mean2), f32(k.logvar2))));
+    expectClose(out, k.out, { atol: 1e-6, rtol: 1e-5, label: 'normal_kl' });
+  });
+
+  it('normal_kl against N(0, 1) given as plain numbers (the prior term)', () => {
+    const k = g.normal_kl;
+    const out = run(() => tf.tidy(() => normalKl(f32(k.mean1), f32(k.logvar1), 0, 0)));
+    expectClose(out, g.normal_kl_vs_standard.out, { atol: 1e-6, rtol: 1e-5, label: 'normal_kl_vs_standard' });
+  });
+
+  it('approx_standard_normal_cdf is the tanh approximation, not erf', () => {
+    const c = g.approx_standard_normal_cdf;
+    const out = run(() => tf.tidy(() => approxStandardNormalCdf(f32(c.x))));
+    // float32 resolution near 1 is ~6e-8: absolute tolerance for the tails.
+    expectClose(out, c.out, { atol: 2e-7, rtol: 1e-5, label: 'cdf' });
+  });
+
+  it('discretized_gaussian_log_likelihood, including the edge bins', () => {
+    const d = g.discretized_gaussian_log_likelihood;
+    const out = run(() => tf.tidy(() => discretizedGaussianLogLikelihood(f32(d.x), f32(d.means), f32(d.log_scales))));
+    expectClose(out, d.out_float32, { atol: 1e-5, rtol: 1e-5, label: 'against float32 reference' });
+    expectClose(out, d.out_float64, { atol: 1e-4, rtol: 1e-4, label: 'against float64 reference' });
+  });
+});
+
+describe('golden: timestep embedding', () => {
+  beforeAll(useCpuBackend);
+  const g = golden().timestep_embedding;
+  for (const key of Object.keys(g).filter((k) => k.startsWith('dim_'))) {
+    it(`${key}: cos first, zero column for odd sizes`, () => {
+      const dim = Number(key.slice(4));
+      const expected = g[key];
+      const out = run(() => tf.tidy(() => timestepEmbedding(f32(g.timesteps), dim, g.max_period)));
+      // torch's vectorised float32 exp is not always correctly rounded: a frequency one ulp away moves
+      // the argument t·f by up to |t·f|·2⁻²³, which at t = 3999 is above 1e-5. Allow exactly that.
+      const freqs = embeddingFrequencies(dim, g.max_period);
+      const half = freqs.length;
+      g.timesteps.forEach((t: number, b: number) => {
+        for (let i = 0; i < dim; i++) {
+          const arg = i < 2 * half ? Math.abs(t * freqs[i % half]) : 0;
+          const tol = 1e-5 + arg * 2 ** -23;
+          const actual = out[b * dim + i];
+          const want = expected.data[b * dim + i];
+          if (!(Math.abs(actual - want) <= tol)) {
+            throw new Error(`${key}[${b},${i}] = ${actual}, expected ${want} (tolerance ${tol})`);
+          }
+        }
+      });
+    });
+  }
+});
