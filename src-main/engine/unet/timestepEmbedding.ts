@@ -3,19 +3,20 @@
  * emb = [cos(t·f) | sin(t·f)], cos first, a zero column when the size is odd.
  */
 import * as tf from '@tensorflow/tfjs';
+import { sleefExpf } from '../referenceFloat32';
 
 const MAX_PERIOD = 10000;
 
 /**
  * The frequencies in float32, rounded step by step as the reference's float32 tensors are
- * (−ln(P)·i in float32, then / half, then exp).
+ * (−ln(P)·i in float32, then / half, then PyTorch's exp, which is SLEEF's expf: see referenceFloat32.ts).
  */
 export function embeddingFrequencies(dim: number, maxPeriod = MAX_PERIOD): Float32Array {
   const half = Math.floor(dim / 2);
   const negLog = Math.fround(-Math.log(maxPeriod));
   const freqs = new Float32Array(half);
   for (let i = 0; i < half; i++) {
-    freqs[i] = Math.exp(Math.fround(Math.fround(negLog * i) / half));
+    freqs[i] = sleefExpf(Math.fround(Math.fround(negLog * i) / half));
   }
   return freqs;
 }

@@ -1,0 +1,48 @@
+/**
+ * `iddpm`: the studio's command line. Each subcommand is a thin face over the run jobs; errors print one
+ * clear message (no stack) and exit non-zero.
+ */
+import { UsageError } from './args';
+import { evalCommand, evalUsage } from './commands/eval';
+import { sampleCommand, sampleUsage } from './commands/sample';
+import { trainCommand, trainUsage } from './commands/train';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string; summary: string }> = {
+  train: { run: trainCommand, usage: trainUsage, summary: 'train a model (writes checkpoints and previews under the data directory)' },
+  sample: { run: sampleCommand, usage: sampleUsage, summary: 'draw images from a checkpoint (ancestral or DDIM) as PNGs' },
+  eval: { run: evalCommand, usage: evalUsage, summary: 'NLL in bits/dim on held-out images, per-t terms as CSV' },
+};
+
+export function mainUsage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)}${c.summary}`);
+  return `iddpm — Improved DDPM studio\n\nUsage: iddpm <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'iddpm <command> --help' for its options.\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(mainUsage());
+    return command ? 0 : 1;
+  }
+  const entry = COMMANDS[command];
+  if (!entry) {
+    process.stderr.write(`iddpm: unknown command '${command}'\n\n${mainUsage()}`);
+    return 2;
+  }
+  try {
+    return await entry.run(rest);
+  } catch (e) {
+    const err = e as Error;
+    if (err instanceof UsageError) {
+      process.stderr.write(`iddpm ${command}: ${err.message}\n`);
+      return 2;
+    }
+    if (err.name === 'AbortError') {
+      process.stderr.write(`iddpm ${command}: ${err.message}\n`);
+      return 130;
+    }
+    process.stderr.write(`iddpm ${command}: ${err.message}\n`);
+    if (process.env.IDDPM_DEBUG) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}

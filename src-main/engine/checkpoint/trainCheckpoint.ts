@@ -1,0 +1,165 @@
+/**
+ * Training checkpoints: one safetensors file holding the model, every EMA, the optimizer state and the
+ * timestep sampler's history, with the step, RNG and data positions and the full run config in the
+ * header metadata. Tensors use the reference's names and layouts (`model.input_blocks.1.0.in_layers.2.weight`,
+ * conv OIHW), so `safetensors.torch.load_file` + stripping the prefix gives a PyTorch state dict.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { RunConfig } from '../../../src-shared/config/runConfig';
+import type { TimestepSamplerState } from '../timestepSampler';
+import type { TrainerSnapshot } from '../train/trainer';
+import { flatLayout, flatten, unflatten, type FlatLayout } from '../train/flatParams';
+import { buildLayout, type UNetLayout } from '../unet/layout';
+import { unetSpecFromConfig } from '../unet/spec';
+import { fromReferenceLayout, toReferenceLayout, disposeWeights, type WeightMap } from '../unet/weights';
+import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors';
+
+export const CHECKPOINT_FORMAT = 'iddpm-studio-checkpoint';
+export const CHECKPOINT_VERSION = '1';
+
+function flatToReference(fl: FlatLayout, flat: Float32Array, prefix: string, out: Map<string, NamedArray>): void {
+  const t = tf.tensor1d(flat);
+  const weights = unflatten(fl, t);
+  t.dispose();
+  fl.infos.forEach((p) => {
+    out.set(`${prefix}${p.name}`, { dtype: 'F32', shape: p.refShape, data: toReferenceLayout(p.kind, weights.get(p.name)!) });
+  });
+  disposeWeights(weights);
+}
+
+function referenceToFlat(fl: FlatLayout, tensors: Map<string, NamedArray>, prefix: string, file: string): Float32Array {
+  const weights: WeightMap = new Map();
+  try {
+    for (const p of fl.infos) {
+      const got = tensors.get(`${prefix}${p.name}`);
+      if (!got) throw new Error(`${file}: tensor ${prefix}${p.name} is missing (the checkpoint is for a different model or incomplete)`);
+      if (got.shape.join(',') !== p.refShape.join(',')) {
+        throw new Error(
+          `${file}: parameter ${p.name} has shape [${got.shape.join(', ')}] in the checkpoint but [${p.refShape.join(', ')}] in this model`,
+        );
+      }
+      weights.set(p.name, fromReferenceLayout(p.kind, p.refShape, got.data as Float32Array));
+    }
+    const flat = flatten(fl, weights);
+    const values = Float32Array.from(flat.dataSync());
+    flat.dispose();
+    return values;
+  } finally {
+    disposeWeights(weights);
+  }
+}
+
+export function writeTrainCheckpoint(file: string, s: TrainerSnapshot): number {
+  const fl = flatLayout(buildLayout(unetSpecFromConfig(s.config)));
+  const tensors = new Map<string, NamedArray>();
+  flatToReference(fl, s.params, 'model.', tensors);
+  for (const [rate, values] of s.ema) flatToReference(fl, values, `ema.${rate}.`, tensors);
+  flatToReference(fl, s.adam.m, 'optimizer.exp_avg.', tensors);
+  flatToReference(fl, s.adam.v, 'optimizer.exp_avg_sq.', tensors);
+  if (s.sampler.history && s.sampler.counts) {
+    const T = s.sampler.counts.length;
+    tensors.set('sampler.loss_history', { dtype: 'F64', shape: [T, s.sampler.history.length / T], data: Float64Array.from(s.sampler.history) });
+    tensors.set('sampler.loss_counts', { dtype: 'I32', shape: [T], data: Int32Array.from(s.sampler.counts) });
+  }
+  const metadata: Record<string, string> = {
+    format: CHECKPOINT_FORMAT,
+    format_version: CHECKPOINT_VERSION,
+    step: String(s.step),
+    config: JSON.stringify(s.config),
+    ema_rates: JSON.stringify([...s.ema.keys()]),
+    optimizer: JSON.stringify({ name: 'AdamW', step: s.adam.step }),
+    sampler: s.sampler.name,
+    rng: JSON.stringify(s.rng),
+    gns: JSON.stringify(s.gns),
+    nan: JSON.stringify(s.nan),
+  };
+  writeSafetensors(file, { tensors, metadata });
+  let bytes = 0;
+  for (const t of tensors.values()) bytes += t.data.byteLength;
+  return bytes;
+}
+
+/** Reads only the header facts (config, step) without converting tensors. */
+export function readCheckpointInfo(file: string): { config: RunConfig; step: number; emaRates: number[] } {
+  const { metadata } = readSafetensors(file);
+  return parseInfo(metadata, file);
+}
+
+function parseInfo(metadata: Record<string, string>, file: string) {
+  if (metadata.format !== CHECKPOINT_FORMAT) {
+    throw new Error(`${file} is a safetensors file but not an iddpm-studio checkpoint (format '${metadata.format ?? 'missing'}')`);
+  }
+  const json = <T>(key: string): T => {
+    try {
+      return JSON.parse(metadata[key]) as T;
+    } catch {
+      throw new Error(`${file}: checkpoint metadata '${key}' is missing or not JSON`);
+    }
+  };
+  return { config: json<RunConfig>('config'), step: Number(metadata.step), emaRates: json<number[]>('ema_rates'), json };
+}
+
+/** A full training snapshot from a checkpoint file. */
+export function readTrainCheckpoint(file: string): TrainerSnapshot {
+  const { tensors, metadata } = readSafetensors(file);
+  const { config, step, emaRates, json } = parseInfo(metadata, file);
+  const fl = flatLayout(buildLayout(unetSpecFromConfig(config)));
+  const ema = new Map<number, Float32Array>();
+  for (const rate of emaRates) ema.set(rate, referenceToFlat(fl, tensors, `ema.${rate}.`, file));
+  const history = tensors.get('sampler.loss_history');
+  const counts = tensors.get('sampler.loss_counts');
+  const sampler: TimestepSamplerState = history && counts
+    ? { name: 'loss-second-moment', history: Array.from(history.data), counts: Array.from(counts.data) }
+    : { name: (metadata.sampler as TimestepSamplerState['name']) ?? 'uniform' };
+  return {
+    config,
+    step,
+    params: referenceToFlat(fl, tensors, 'model.', file),
+    ema,
+    adam: {
+      step: json<{ step: number }>('optimizer').step,
+      m: referenceToFlat(fl, tensors, 'optimizer.exp_avg.', file),
+      v: referenceToFlat(fl, tensors, 'optimizer.exp_avg_sq.', file),
+    },
+    sampler,
+    rng: json('rng'),
+    gns: json('gns'),
+    nan: json('nan'),
+  };
+}
+
+/** Weights of one EMA (or the raw model with rate null) for sampling/evaluation, as reference-layout arrays. */
+export function readCheckpointWeights(file: string, emaRate: number | null): { config: RunConfig; step: number; layout: UNetLayout; weights: WeightMap } {
+  const { tensors, metadata } = readSafetensors(file);
+  const { config, step, emaRates } = parseInfo(metadata, file);
+  if (emaRate !== null && !emaRates.includes(emaRate)) {
+    throw new Error(`${file} has no EMA with rate ${emaRate}; it has ${emaRates.join(', ') || 'none'} (or use the raw weights)`);
+  }
+  const layout = buildLayout(unetSpecFromConfig(config));
+  const prefix = emaRate === null ? 'model.' : `ema.${emaRate}.`;
+  const fl = flatLayout(layout);
+  const flat = tf.tensor1d(referenceToFlat(fl, tensors, prefix, file));
+  const weights = unflatten(fl, flat);
+  flat.dispose();
+  return { config, step, layout, weights };
+}
+
+/**
+ * Names every option that makes a checkpoint unusable for a run: the network's shape and the diffusion
+ * it was trained for. Returns human-readable differences, empty when it fits.
+ */
+export function checkpointConfigDifferences(checkpoint: RunConfig, run: RunConfig): string[] {
+  const diffs: string[] = [];
+  const groups = ['model', 'diffusion'] as const;
+  for (const g of groups) {
+    const a = checkpoint[g] as unknown as Record<string, unknown>;
+    const b = run[g] as unknown as Record<string, unknown>;
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      if (g === 'model' && key === 'dropout') continue; // dropout may change between runs
+      if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) {
+        diffs.push(`${g}.${key} is ${JSON.stringify(a[key])} in the checkpoint but ${JSON.stringify(b[key])} in this run`);
+      }
+    }
+  }
+  return diffs;
+}

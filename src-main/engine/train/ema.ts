@@ -1,0 +1,46 @@
+/**
+ * Exponential moving averages of the parameters, one per rate: θ_ema ← r·θ_ema + (1−r)·θ after every
+ * step, initialised as a copy of θ (SPEC §8). Sampling usually uses an EMA, which is far smoother.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export class EmaSet {
+  readonly values = new Map<number, tf.Tensor1D>();
+
+  constructor(rates: readonly number[], params: tf.Tensor1D) {
+    for (const r of rates) {
+      if (!(r > 0 && r < 1)) throw new Error(`EMA rate ${r} must be in (0, 1)`);
+      this.values.set(r, params.clone());
+    }
+  }
+
+  get rates(): number[] {
+    return [...this.values.keys()];
+  }
+
+  update(params: tf.Tensor1D): void {
+    for (const [r, old] of this.values) {
+      const next = tf.tidy(() => tf.add(tf.mul(old, r), tf.mul(params, 1 - r)) as tf.Tensor1D);
+      old.dispose();
+      this.values.set(r, next);
+    }
+  }
+
+  get(rate: number): tf.Tensor1D {
+    const v = this.values.get(rate);
+    if (!v) throw new Error(`no EMA with rate ${rate} (this run keeps ${this.rates.join(', ') || 'none'})`);
+    return v;
+  }
+
+  restore(rate: number, values: Float32Array): void {
+    const old = this.get(rate);
+    if (old.size !== values.length) throw new Error(`EMA ${rate} has ${values.length} values; the model has ${old.size} parameters`);
+    old.dispose();
+    this.values.set(rate, tf.tensor1d(values));
+  }
+
+  dispose(): void {
+    for (const v of this.values.values()) v.dispose();
+    this.values.clear();
+  }
+}

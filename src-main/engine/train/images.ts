@@ -1,0 +1,15 @@
+/**
+ * Model space [−1, 1] → 8-bit pixels. The reference truncates ((x+1)·127.5, clamped to [0, 255], then
+ * cast to uint8); the studio does the same so exported images match reference samples bit for bit.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export function toUint8Images(x: tf.Tensor): Uint8Array {
+  const values = x.dataSync();
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = (values[i] + 1) * 127.5;
+    out[i] = v <= 0 || Number.isNaN(v) ? 0 : v >= 255 ? 255 : Math.trunc(v);
+  }
+  return out;
+}

@@ -1,0 +1,406 @@
+/**
+ * One training run on any backend, in any process: AdamW, lr anneal, EMA, microbatches, the three
+ * objectives, both timestep samplers, dropout and seeded randomness (SPEC §4, §5, §8). It reports through
+ * typed events and persists nothing; `snapshot()` gives everything a checkpoint needs.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { RunConfig } from '../../../src-shared/config/runConfig';
+import type { Diffusion } from '../diffusion/diffusion';
+import { diffusionFromConfig, respacedDiffusion } from '../diffusion/fromConfig';
+import { trainingLosses } from '../diffusion/losses';
+import { pSampleLoop } from '../diffusion/ancestral';
+import { calcBpdLoop } from '../diffusion/nll';
+import { checkpointLoop } from '../diffusion/loopControl';
+import { Rng, rngNoise, type RngState } from '../rng';
+import { tidy } from '../tensorScope';
+import { createTimestepSampler, drawTimesteps, LossSecondMomentSampler, type TimestepSampler, type TimestepSamplerState } from '../timestepSampler';
+import { buildLayout, type UNetLayout } from '../unet/layout';
+import { unetForward } from '../unet/forward';
+import { unetSpecFromConfig } from '../unet/spec';
+import { initWeights, disposeWeights, type WeightMap } from '../unet/weights';
+import { AdamW } from './adamw';
+import { BatchOrder } from '../../../src-shared/dataOrder';
+import { EmaSet } from './ema';
+import type { StepEvent, TrainEvent, TrainEventHandler } from './events';
+import { flatLayout, flatten, unflatten, type FlatLayout } from './flatParams';
+import { GradientNoiseScale, type GnsState } from './gradientNoiseScale';
+import { quartileMeans } from './lossQuartiles';
+import type { TrainingData } from './trainingData';
+import { toUint8Images } from './images';
+
+/** Everything needed to continue a run exactly where it stopped. */
+export interface TrainerSnapshot {
+  config: RunConfig;
+  step: number;
+  params: Float32Array;
+  ema: Map<number, Float32Array>;
+  adam: { step: number; m: Float32Array; v: Float32Array };
+  sampler: TimestepSamplerState;
+  rng: { train: RngState; dropout: RngState };
+  gns: GnsState;
+  nan: { total: number; consecutive: number };
+}
+
+export class TrainingStoppedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainingStoppedError';
+  }
+}
+
+export interface TrainerOptions {
+  onEvent?: TrainEventHandler;
+  /** Stop with an error after this many non-finite losses in a row (default 20). */
+  maxConsecutiveNan?: number;
+  /** Include the sampler's weights in the step event every this many steps (default 50, and step 1). */
+  samplerWeightsEvery?: number;
+  /** Steps of t evaluated for the per-t VLB terms (default 50 strided steps; T for the full bound). */
+  vlbTimesteps?: number;
+  /** Held-out images used for the per-t VLB terms (default 16). */
+  vlbImages?: number;
+}
+
+export class Trainer {
+  readonly layout: UNetLayout;
+  readonly diffusion: Diffusion;
+  private readonly flat: FlatLayout;
+  private params: tf.Tensor1D;
+  private readonly adam: AdamW;
+  private readonly ema: EmaSet;
+  private readonly sampler: TimestepSampler;
+  private readonly trainRng: Rng;
+  private readonly dropoutRng: Rng;
+  private readonly order: BatchOrder;
+  private readonly gns = new GradientNoiseScale();
+  private nan = { total: 0, consecutive: 0 };
+  step = 0;
+  private disposed = false;
+
+  private constructor(
+    readonly config: RunConfig,
+    readonly data: TrainingData,
+    private readonly options: TrainerOptions,
+    restore?: TrainerSnapshot,
+  ) {
+    const m = config.model;
+    if (data.size !== m.imageSize || data.channels !== m.imageChannels) {
+      throw new Error(
+        `the dataset gives ${data.size}×${data.size}×${data.channels} images; the model expects ${m.imageSize}×${m.imageSize}×${m.imageChannels}`,
+      );
+    }
+    this.layout = buildLayout(unetSpecFromConfig(config));
+    this.diffusion = diffusionFromConfig(config);
+    this.flat = flatLayout(this.layout);
+    const seed = config.training.seed;
+    this.trainRng = new Rng(restore?.rng.train ?? seed);
+    this.dropoutRng = new Rng(restore?.rng.dropout ?? seed + 1);
+    this.order = new BatchOrder(data.trainCount, seed);
+    const initial = initWeights(this.layout, new Rng(seed + 2));
+    this.params = flatten(this.flat, initial);
+    disposeWeights(initial);
+    this.adam = new AdamW(this.flat.total, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: config.training.weightDecay });
+    this.ema = new EmaSet(config.training.emaRates, this.params);
+    this.sampler = createTimestepSampler(config.training.timestepSampler, config.diffusion.steps);
+    if (restore) this.restore(restore);
+  }
+
+  static create(config: RunConfig, data: TrainingData, options: TrainerOptions = {}, restore?: TrainerSnapshot): Trainer {
+    return new Trainer(config, data, options, restore);
+  }
+
+  private emit(e: TrainEvent): void {
+    this.options.onEvent?.(e);
+  }
+
+  /** Learning rate at the current step, with the optional linear anneal to 0. */
+  learningRate(): number {
+    const { lr, lrAnnealSteps } = this.config.training;
+    if (!lrAnnealSteps) return lr;
+    return lr * Math.max(0, 1 - this.step / lrAnnealSteps);
+  }
+
+  /** One optimisation step. Returns its event, or null when the loss was not finite and the step skipped. */
+  trainStep(): StepEvent | null {
+    this.assertLive();
+    const started = performance.now();
+    const cfg = this.config;
+    const B = cfg.training.batchSize;
+    const { size, channels } = this.data;
+    const isGnsStep = cfg.intervals.gnsEvery > 0 && (this.step + 1) % cfg.intervals.gnsEvery === 0 && B >= 2;
+    let micro = cfg.training.microbatch > 0 && cfg.training.microbatch < B ? cfg.training.microbatch : B;
+    // The noise scale needs gradients of two batch sizes: on its steps, split the batch if needed.
+    if (isGnsStep && micro === B) micro = Math.ceil(B / 2);
+
+    // Batch k is a function of (seed, k): resuming needs no data position.
+    const indices = Array.from(this.order.batchAt(this.step, B));
+    const draw = drawTimesteps(this.sampler, B, this.trainRng);
+    const pixels = this.data.trainBatch(indices);
+    const noiseSource = rngNoise(this.trainRng);
+    const x0 = tf.tensor4d(pixels, [B, size, size, channels]);
+    const noise = noiseSource([B, size, size, channels]) as tf.Tensor4D;
+
+    const perSample = { loss: new Float32Array(B), mse: new Float32Array(B), vb: null as Float32Array | null };
+    let gradSum: tf.Tensor1D | null = null;
+    let smallSqNormSum = 0;
+    let chunks = 0;
+    let weightedLoss = 0;
+    try {
+      for (let start = 0; start < B; start += micro) {
+        const end = Math.min(B, start + micro);
+        const n = end - start;
+        const t = draw.t.slice(start, end);
+        const w = tf.tensor1d(Float32Array.from(draw.weights.subarray(start, end)));
+        const x0c = x0.slice([start, 0, 0, 0], [n, -1, -1, -1]);
+        const noisec = noise.slice([start, 0, 0, 0], [n, -1, -1, -1]);
+        let terms: { loss: tf.Tensor; mse: tf.Tensor; vb?: tf.Tensor } | null = null;
+        const f = (flatParams: tf.Tensor) => {
+          const weights = unflatten(this.flat, flatParams as tf.Tensor1D);
+          const model = (x: tf.Tensor4D, times: tf.Tensor1D) =>
+            unetForward(this.layout, weights, x, times, { dropoutRng: this.dropoutRng });
+          const out = trainingLosses(this.diffusion, model, x0c, t, noisec);
+          terms = { loss: tf.keep(out.loss), mse: tf.keep(out.mse), vb: out.vb ? tf.keep(out.vb) : undefined };
+          return tf.mean(tf.mul(out.loss, w)) as tf.Scalar;
+        };
+        const { value, grad } = tf.valueAndGrad(f)(this.params);
+        const chunkGrad = grad as tf.Tensor1D;
+        weightedLoss += value.dataSync()[0] * (n / B);
+        if (isGnsStep) smallSqNormSum += tidy(() => tf.sum(tf.square(chunkGrad)).dataSync()[0]);
+        chunks += 1;
+        const scaled = tidy(() => tf.mul(chunkGrad, n / B) as tf.Tensor1D);
+        const next: tf.Tensor1D = gradSum ? tidy(() => tf.add(gradSum!, scaled) as tf.Tensor1D) : scaled.clone();
+        gradSum?.dispose();
+        gradSum = next;
+        const collected = terms as unknown as { loss: tf.Tensor; mse: tf.Tensor; vb?: tf.Tensor };
+        perSample.loss.set(collected.loss.dataSync(), start);
+        perSample.mse.set(collected.mse.dataSync(), start);
+        if (collected.vb) {
+          perSample.vb ??= new Float32Array(B);
+          perSample.vb.set(collected.vb.dataSync(), start);
+        }
+        tf.dispose([value, grad, scaled, w, x0c, noisec, collected.loss, collected.mse, ...(collected.vb ? [collected.vb] : [])]);
+      }
+    } finally {
+      tf.dispose([x0, noise]);
+    }
+    const grad = gradSum!;
+
+    // The sampler learns from the unweighted per-sample losses, as the reference's LossAwareSampler.
+    if (!Number.isFinite(weightedLoss) || !perSample.loss.every(Number.isFinite)) {
+      grad.dispose();
+      this.nan.total += 1;
+      this.nan.consecutive += 1;
+      this.step += 1;
+      this.emit({ type: 'nanSkipped', step: this.step, total: this.nan.total, consecutive: this.nan.consecutive });
+      const limit = this.options.maxConsecutiveNan ?? 20;
+      if (this.nan.consecutive >= limit) {
+        throw new TrainingStoppedError(
+          `training stopped at step ${this.step}: the loss was NaN or infinite ${this.nan.consecutive} steps in a row ` +
+            `(${this.nan.total} in all). Lower the learning rate (now ${this.config.training.lr}) or resume from an earlier checkpoint.`,
+        );
+      }
+      return null;
+    }
+    this.nan.consecutive = 0;
+    this.sampler.update(draw.t, perSample.loss);
+
+    const gradSq = tidy(() => tf.sum(tf.square(grad)).dataSync()[0]);
+    const lr = this.learningRate();
+    const next = this.adam.apply(this.params, grad, lr);
+    this.params.dispose();
+    this.params = next;
+    this.ema.update(this.params);
+    grad.dispose();
+    this.step += 1;
+
+    if (isGnsStep && chunks >= 2) {
+      const g = this.gns.add(smallSqNormSum / chunks, micro, gradSq, B);
+      this.emit({ type: 'gns', step: this.step, ...g, bSmall: micro, bBig: B });
+    }
+
+    const weighted = (arr: Float32Array) => Array.from(arr, (v, i) => v * draw.weights[i]);
+    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+    const T = this.diffusion.process.numSteps;
+    const wl = weighted(perSample.loss);
+    const wm = weighted(perSample.mse);
+    const wv = perSample.vb ? weighted(perSample.vb) : null;
+    const stepMs = performance.now() - started;
+    const every = this.options.samplerWeightsEvery ?? 50;
+    const event: StepEvent = {
+      type: 'step',
+      step: this.step,
+      loss: mean(wl),
+      mse: mean(wm),
+      vb: wv ? mean(wv) : null,
+      quartiles: {
+        loss: quartileMeans(draw.t, wl, T),
+        mse: quartileMeans(draw.t, wm, T),
+        vb: wv ? quartileMeans(draw.t, wv, T) : null,
+      },
+      gradNorm: Math.sqrt(gradSq),
+      lr,
+      samplesPerSec: (B * 1000) / stepMs,
+      stepMs,
+    };
+    if (this.step === 1 || this.step % every === 0) {
+      const w = this.sampler.weights();
+      const total = w.reduce((s, v) => s + v, 0);
+      event.samplerWeights = Array.from(w, (v) => v / total);
+    }
+    this.emit(event);
+    return event;
+  }
+
+  /** Weights of an EMA (or the raw ones with rate null), as a map the UNet runs on. Caller disposes. */
+  weightsFor(emaRate: number | null): WeightMap {
+    this.assertLive();
+    return unflatten(this.flat, emaRate === null ? this.params : this.ema.get(emaRate));
+  }
+
+  /** The EMA used for evaluation and previews: the first configured rate, or raw weights without EMA. */
+  defaultEmaRate(): number | null {
+    return this.ema.rates[0] ?? null;
+  }
+
+  /**
+   * Per-t VLB terms on a fixed held-out batch (paper Figure 2): the same images and noise every time,
+   * so snapshots over training compare. Strided t by default; all T for the full bound.
+   */
+  async evaluateVlbTerms(signal?: AbortSignal): Promise<TrainEvent> {
+    const T = this.diffusion.process.numSteps;
+    const count = Math.min(this.options.vlbImages ?? 16, this.data.heldOutCount);
+    if (count < 1) throw new Error('the dataset has no held-out images to evaluate on');
+    const wanted = Math.min(T, this.options.vlbTimesteps ?? 50);
+    const timesteps = stridedSteps(T, wanted);
+    const rate = this.defaultEmaRate();
+    const weights = this.weightsFor(rate);
+    const { size, channels } = this.data;
+    const x0 = tf.tensor4d(this.data.heldOutBatch(Array.from({ length: count }, (_, i) => i)), [count, size, size, channels]);
+    try {
+      const model = (x: tf.Tensor4D, times: tf.Tensor1D) => unetForward(this.layout, weights, x, times);
+      const result = await calcBpdLoop(this.diffusion, model, x0, {
+        noiseSource: rngNoise(new Rng(this.config.training.seed + 3)),
+        timesteps,
+        signal,
+      });
+      const meanOver = (rows: Float32Array[], j: number) => rows.reduce((s, r) => s + r[j], 0) / rows.length;
+      const termsBpd = timesteps.map((_, j) => meanOver(result.vb, j));
+      const prior = result.priorBpd.reduce((s, v) => s + v, 0) / count;
+      const event: TrainEvent = {
+        type: 'vlbTerms',
+        step: this.step,
+        timesteps: result.timesteps,
+        termsBpd,
+        mse: timesteps.map((_, j) => meanOver(result.mse, j)),
+        priorBpd: prior,
+        totalBpd: timesteps.length === T ? termsBpd.reduce((s, v) => s + v, 0) + prior : null,
+        weights: rate === null ? 'raw' : 'ema',
+        emaRate: rate,
+        images: count,
+      };
+      this.emit(event);
+      return event;
+    } finally {
+      x0.dispose();
+      disposeWeights(weights);
+    }
+  }
+
+  /** A small grid of samples from the EMA weights with few respaced steps, from a fixed seed. */
+  async preview(signal?: AbortSignal): Promise<TrainEvent> {
+    const cfg = this.config;
+    const count = cfg.intervals.previewCount;
+    const steps = Math.min(cfg.intervals.previewSteps, cfg.diffusion.steps);
+    const rate = this.defaultEmaRate();
+    const weights = this.weightsFor(rate);
+    const d = respacedDiffusion(this.diffusion, String(steps));
+    const seed = cfg.training.seed + 4;
+    const { size, channels } = this.data;
+    try {
+      const model = (x: tf.Tensor4D, times: tf.Tensor1D) => unetForward(this.layout, weights, x, times);
+      const x = await pSampleLoop(d, model, {
+        shape: [count, size, size, channels],
+        noiseSource: rngNoise(new Rng(seed)),
+        signal,
+      });
+      const pixels = toUint8Images(x);
+      x.dispose();
+      const event: TrainEvent = { type: 'preview', step: this.step, pixels, count, size, channels, samplingSteps: steps, emaRate: rate, seed };
+      this.emit(event);
+      return event;
+    } finally {
+      disposeWeights(weights);
+    }
+  }
+
+  /**
+   * Trains until `untilStep` (or the config's maxSteps), running the periodic evaluations, previews and
+   * the caller's checkpoint hook. Yields to the event loop between steps so a stop request is seen.
+   */
+  async run(opts: { untilStep?: number; signal?: AbortSignal; onCheckpointDue?: (t: Trainer) => void | Promise<void> } = {}): Promise<void> {
+    const cfg = this.config;
+    const until = opts.untilStep ?? cfg.training.maxSteps ?? Infinity;
+    const due = (every: number) => every > 0 && this.step % every === 0;
+    while (this.step < until) {
+      if (opts.signal?.aborted) break;
+      this.trainStep();
+      if (due(cfg.intervals.evalEvery)) await this.evaluateVlbTerms(opts.signal);
+      if (due(cfg.intervals.previewEvery)) await this.preview(opts.signal);
+      if (due(cfg.intervals.checkpointEvery)) await opts.onCheckpointDue?.(this);
+      await checkpointLoop(undefined, 'training');
+    }
+  }
+
+  snapshot(): TrainerSnapshot {
+    this.assertLive();
+    return {
+      config: this.config,
+      step: this.step,
+      params: Float32Array.from(this.params.dataSync()),
+      ema: new Map(this.ema.rates.map((r) => [r, Float32Array.from(this.ema.get(r).dataSync())])),
+      adam: { step: this.adam.step, m: Float32Array.from(this.adam.m.dataSync()), v: Float32Array.from(this.adam.v.dataSync()) },
+      sampler: this.sampler.state(),
+      rng: { train: this.trainRng.state(), dropout: this.dropoutRng.state() },
+      gns: this.gns.snapshot(),
+      nan: { ...this.nan },
+    };
+  }
+
+  private restore(s: TrainerSnapshot): void {
+    if (s.params.length !== this.flat.total) {
+      throw new Error(`the checkpoint holds ${s.params.length} parameters; this model has ${this.flat.total}`);
+    }
+    this.params.dispose();
+    this.params = tf.tensor1d(s.params);
+    for (const rate of this.ema.rates) {
+      const values = s.ema.get(rate);
+      if (!values) throw new Error(`the checkpoint has no EMA with rate ${rate} (it has ${[...s.ema.keys()].join(', ') || 'none'})`);
+      this.ema.restore(rate, values);
+    }
+    this.adam.restore(s.adam.step, s.adam.m, s.adam.v);
+    if (this.sampler instanceof LossSecondMomentSampler) this.sampler.restore(s.sampler);
+    this.gns.restore(s.gns);
+    this.nan = { ...s.nan };
+    this.step = s.step;
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new Error('this trainer was disposed');
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.params.dispose();
+    this.adam.dispose();
+    this.ema.dispose();
+  }
+}
+
+/** `count` steps spread over [0, T), always including 0 and T−1. */
+export function stridedSteps(T: number, count: number): number[] {
+  if (count >= T) return Array.from({ length: T }, (_, i) => i);
+  if (count <= 1) return [0];
+  const out = new Set<number>();
+  for (let i = 0; i < count; i++) out.add(Math.round((i * (T - 1)) / (count - 1)));
+  return [...out].sort((a, b) => a - b);
+}

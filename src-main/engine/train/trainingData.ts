@@ -1,0 +1,14 @@
+/**
+ * What the trainer needs from a dataset. The data layer adapts its loaders to this shape; the engine
+ * does not import them (ARCHITECTURE.md: the engine knows tfjs and src-shared only).
+ */
+export interface TrainingData {
+  readonly size: number;
+  readonly channels: number;
+  readonly trainCount: number;
+  readonly heldOutCount: number;
+  /** Images at these indices as NHWC float32 in [−1, 1]. */
+  trainBatch(indices: readonly number[]): Float32Array;
+  heldOutBatch(indices: readonly number[]): Float32Array;
+}
+

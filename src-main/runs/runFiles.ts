@@ -1,0 +1,60 @@
+/**
+ * Where a run's files live in the data directory (ARCHITECTURE.md "Data on disk"):
+ * <data>/runs/<id>/config.json, checkpoints/step-XXXXXXXX.safetensors, previews/step-XXXXXXXX.png,
+ * samples/<set>/…png.
+ */
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** The default data directory for the CLI and the web face: $IDDPM_DATA, else ~/.iddpm-studio. */
+export function defaultDataDir(): string {
+  return process.env.IDDPM_DATA ? path.resolve(process.env.IDDPM_DATA) : path.join(os.homedir(), '.iddpm-studio');
+}
+
+export function runDir(dataDir: string, runId: string): string {
+  return path.join(dataDir, 'runs', runId);
+}
+
+export function checkpointsDir(dir: string): string {
+  return path.join(dir, 'checkpoints');
+}
+
+export function checkpointFile(dir: string, step: number): string {
+  return path.join(checkpointsDir(dir), `step-${String(step).padStart(8, '0')}.safetensors`);
+}
+
+export function previewFile(dir: string, step: number): string {
+  return path.join(dir, 'previews', `step-${String(step).padStart(8, '0')}.png`);
+}
+
+/** Checkpoints of a run folder, oldest first. */
+export function listCheckpoints(dir: string): { step: number; file: string }[] {
+  const folder = checkpointsDir(dir);
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder)
+    .map((name) => /^step-(\d+)\.safetensors$/.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ step: Number(m[1]), file: path.join(folder, m[0]) }))
+    .sort((a, b) => a.step - b.step);
+}
+
+/** A new run id: sortable by creation time, unique within the data directory. */
+export function newRunId(dataDir: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  for (let n = 1; ; n++) {
+    const id = n === 1 ? stamp : `${stamp}-${n}`;
+    if (!existsSync(runDir(dataDir, id))) return id;
+  }
+}
+
+/** Creates a folder (and parents), naming the data directory problem when it cannot. */
+export function ensureDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const hint = err.code === 'EACCES' || err.code === 'EROFS' ? ' (choose a writable folder with --data DIR)' : err.code === 'ENOSPC' ? ' (the disk is full)' : '';
+    throw new Error(`cannot create ${dir}: ${err.code ?? err.message}${hint}`);
+  }
+}

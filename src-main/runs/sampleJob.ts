@@ -1,0 +1,134 @@
+/**
+ * A sampling job: loads a checkpoint's weights (an EMA or the raw model), samples with ancestral steps on
+ * a respaced process or with DDIM(η), and writes a PNG grid plus single PNGs that carry their settings.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend, type BackendReport } from '../engine/backend/selectBackend';
+import type { BackendPreference } from '../../src-shared/config/enums';
+import { readCheckpointWeights } from '../engine/checkpoint/trainCheckpoint';
+import { pSampleLoop } from '../engine/diffusion/ancestral';
+import { ddimSampleLoop } from '../engine/diffusion/ddim';
+import { diffusionFromConfig, respacedDiffusion } from '../engine/diffusion/fromConfig';
+import { Rng, rngNoise } from '../engine/rng';
+import { toUint8Images } from '../engine/train/images';
+import { unetForward } from '../engine/unet/forward';
+import { disposeWeights } from '../engine/unet/weights';
+import { imageGrid, singleImage } from '../imageio/grid';
+import { encodePng } from '../imageio/png';
+import { ensureDir } from './runFiles';
+
+export type SamplerName = 'ancestral' | 'ddim';
+
+export interface SampleSettings {
+  checkpoint: string;
+  /** EMA rate to use; null = raw weights; undefined = the checkpoint's first EMA (raw if none). */
+  emaRate?: number | null;
+  sampler: SamplerName;
+  /** Respaced steps (ancestral: "K" sections; DDIM: "ddimK"). */
+  steps: number;
+  eta: number;
+  count: number;
+  seed: number;
+  /** Images per network call (memory bound). */
+  batchSize?: number;
+  clipDenoised?: boolean;
+  backend?: BackendPreference;
+}
+
+export interface SampleJobOptions extends SampleSettings {
+  outDir: string;
+  signal?: AbortSignal;
+  onBackend?: (r: BackendReport) => void;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface SampleJobResult {
+  grid: string;
+  images: string[];
+  /** Everything that made these images, as embedded in each PNG. */
+  settings: Record<string, unknown>;
+  pixels: Uint8Array;
+  size: number;
+  channels: number;
+}
+
+export function respacingFor(sampler: SamplerName, steps: number): string {
+  return sampler === 'ddim' ? `ddim${steps}` : String(steps);
+}
+
+export async function runSampleJob(opts: SampleJobOptions): Promise<SampleJobResult> {
+  if (!(opts.count >= 1 && Number.isInteger(opts.count))) throw new Error(`count must be a whole number ≥ 1, got ${opts.count}`);
+  if (!(opts.steps >= 1 && Number.isInteger(opts.steps))) throw new Error(`steps must be a whole number ≥ 1, got ${opts.steps}`);
+  const backend = await selectBackend(opts.backend ?? 'auto');
+  opts.onBackend?.(backend);
+  const peek = readCheckpointWeights(opts.checkpoint, null);
+  const emaRate = opts.emaRate === undefined ? (peek.config.training.emaRates[0] ?? null) : opts.emaRate;
+  disposeWeights(peek.weights);
+  const { config, step, layout, weights } = readCheckpointWeights(opts.checkpoint, emaRate);
+  try {
+    const base = diffusionFromConfig(config);
+    const spec = respacingFor(opts.sampler, Math.min(opts.steps, base.process.numSteps));
+    let d;
+    try {
+      d = respacedDiffusion(base, spec);
+    } catch (e) {
+      throw new Error(`${(e as Error).message} (T = ${base.process.numSteps}; pick a step count that divides it for DDIM)`);
+    }
+    const size = config.model.imageSize;
+    const channels = config.model.imageChannels;
+    const batch = Math.max(1, Math.min(opts.batchSize ?? 16, opts.count));
+    const rng = new Rng(opts.seed);
+    const model = (x: tf.Tensor4D, t: tf.Tensor1D) => unetForward(layout, weights, x, t);
+    const pixels = new Uint8Array(opts.count * size * size * channels);
+    const totalCalls = Math.ceil(opts.count / batch) * d.process.numSteps;
+    let done = 0;
+    for (let start = 0; start < opts.count; start += batch) {
+      const n = Math.min(batch, opts.count - start);
+      const loopOpts = {
+        shape: [n, size, size, channels] as [number, number, number, number],
+        noiseSource: rngNoise(rng),
+        clipDenoised: opts.clipDenoised ?? true,
+        signal: opts.signal,
+        onProgress: (k: number) => opts.onProgress?.(done + k, totalCalls),
+      };
+      const x = opts.sampler === 'ddim' ? await ddimSampleLoop(d, model, { ...loopOpts, eta: opts.eta }) : await pSampleLoop(d, model, loopOpts);
+      pixels.set(toUint8Images(x), start * size * size * channels);
+      x.dispose();
+      done += d.process.numSteps;
+    }
+
+    const settings = {
+      checkpoint: path.resolve(opts.checkpoint),
+      checkpointStep: step,
+      weights: emaRate === null ? 'raw' : `ema ${emaRate}`,
+      sampler: opts.sampler,
+      steps: d.process.numSteps,
+      respacing: spec,
+      eta: opts.sampler === 'ddim' ? opts.eta : null,
+      clipDenoised: opts.clipDenoised ?? true,
+      seed: opts.seed,
+      count: opts.count,
+      config,
+    };
+    ensureDir(opts.outDir);
+    const text = (extra: Record<string, unknown>) => ({
+      Software: 'iddpm-studio',
+      'iddpm:settings': JSON.stringify({ ...settings, ...extra }),
+    });
+    const ch = channels as 1 | 3;
+    const grid = path.join(opts.outDir, 'grid.png');
+    writeFileSync(grid, encodePng(imageGrid(pixels, opts.count, size, ch), text({})));
+    const images: string[] = [];
+    for (let i = 0; i < opts.count; i++) {
+      const file = path.join(opts.outDir, `sample-${String(i).padStart(4, '0')}.png`);
+      writeFileSync(file, encodePng(singleImage(pixels, i, size, ch), text({ index: i })));
+      images.push(file);
+    }
+    writeFileSync(path.join(opts.outDir, 'manifest.json'), `${JSON.stringify({ ...settings, grid: 'grid.png', images: images.map((f) => path.basename(f)) }, null, 2)}\n`);
+    return { grid, images, settings, pixels, size, channels };
+  } finally {
+    disposeWeights(weights);
+  }
+}

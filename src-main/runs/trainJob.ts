@@ -1,0 +1,95 @@
+/**
+ * A training job: picks the backend, opens the dataset, builds or resumes the trainer, and writes the
+ * run's files (checkpoints, preview grids). The same code runs in a worker process for the run service and
+ * in-process for `iddpm train`; it reports through callbacks and never talks to a UI.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { assertValidRunConfig } from '../../src-shared/config/validate';
+import type { RunConfig } from '../../src-shared/config/runConfig';
+import { asTrainingData, openDataset } from '../data';
+import { selectBackend, type BackendReport } from '../engine/backend/selectBackend';
+import { checkpointConfigDifferences, readTrainCheckpoint, writeTrainCheckpoint } from '../engine/checkpoint/trainCheckpoint';
+import type { TrainEvent } from '../engine/train/events';
+import { Trainer } from '../engine/train/trainer';
+import { writeFileAtomic } from '../engine/checkpoint/safetensors';
+import { encodePng } from '../imageio/png';
+import { imageGrid } from '../imageio/grid';
+import { checkpointFile, ensureDir, listCheckpoints, previewFile } from './runFiles';
+
+export interface TrainJobOptions {
+  runDir: string;
+  config: RunConfig;
+  /** Train until this step (default: config.training.maxSteps, else until stopped). */
+  untilStep?: number;
+  /** Continue from this checkpoint file, or 'latest' for the run folder's newest one. */
+  resumeFrom?: string | 'latest';
+  signal?: AbortSignal;
+  onBackend?: (report: BackendReport) => void;
+  onDataset?: (description: string) => void;
+  onEvent?: (event: TrainEvent) => void;
+  onCheckpoint?: (info: { step: number; file: string; bytes: number }) => void;
+  onPreviewFile?: (info: { step: number; file: string }) => void;
+}
+
+export interface TrainJobResult {
+  step: number;
+  lastCheckpoint: string | null;
+  backend: BackendReport;
+}
+
+export async function runTrainJob(opts: TrainJobOptions): Promise<TrainJobResult> {
+  const { runDir, config } = opts;
+  assertValidRunConfig(config, { requireDatasetPath: true });
+  ensureDir(runDir);
+  writeFileAtomic(path.join(runDir, 'config.json'), Buffer.from(`${JSON.stringify(config, null, 2)}\n`));
+
+  const backend = await selectBackend(config.training.backend);
+  opts.onBackend?.(backend);
+
+  const dataset = await openDataset(config.dataset, { size: config.model.imageSize, channels: config.model.imageChannels });
+  opts.onDataset?.(`${dataset.name}: ${dataset.train.count} training / ${dataset.heldOut.count} held-out images, ${dataset.size}×${dataset.size}×${dataset.channels} (${dataset.source})`);
+
+  let resumeFile: string | undefined = opts.resumeFrom;
+  if (resumeFile === 'latest') resumeFile = listCheckpoints(runDir).at(-1)?.file;
+  const snapshot = resumeFile ? readTrainCheckpoint(resumeFile) : undefined;
+  if (snapshot) {
+    const diffs = checkpointConfigDifferences(snapshot.config, config);
+    if (diffs.length) throw new Error(`checkpoint ${resumeFile} does not fit this run: ${diffs.join('; ')}`);
+  }
+
+  let lastCheckpoint: string | null = resumeFile ?? null;
+  const saveCheckpoint = (t: Trainer) => {
+    const file = checkpointFile(runDir, t.step);
+    ensureDir(path.dirname(file));
+    const bytes = writeTrainCheckpoint(file, t.snapshot());
+    lastCheckpoint = file;
+    opts.onCheckpoint?.({ step: t.step, file, bytes });
+  };
+
+  const trainer = Trainer.create(
+    config,
+    asTrainingData(dataset),
+    {
+      onEvent: (e) => {
+        if (e.type === 'preview') {
+          const file = previewFile(runDir, e.step);
+          ensureDir(path.dirname(file));
+          const grid = imageGrid(e.pixels, e.count, e.size, e.channels as 1 | 3);
+          writeFileSync(file, encodePng(grid, { Software: 'iddpm-studio', Step: String(e.step), Sampler: `ancestral, ${e.samplingSteps} respaced steps`, Seed: String(e.seed) }));
+          opts.onPreviewFile?.({ step: e.step, file });
+        }
+        opts.onEvent?.(e);
+      },
+    },
+    snapshot,
+  );
+  try {
+    await trainer.run({ untilStep: opts.untilStep, signal: opts.signal, onCheckpointDue: saveCheckpoint });
+    // Always leave a checkpoint at the last step, so a stopped run resumes where it stopped.
+    if (trainer.step > 0 && !lastCheckpoint?.endsWith(path.basename(checkpointFile(runDir, trainer.step)))) saveCheckpoint(trainer);
+    return { step: trainer.step, lastCheckpoint, backend };
+  } finally {
+    trainer.dispose();
+  }
+}

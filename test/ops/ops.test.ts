@@ -1,0 +1,149 @@
+/**
+ * dense, attentionCore, groupNorm(+SiLU), silu and upsampleNearest2x: each fast op (own gradient) against the
+ * plain tf op and tf's built-in gradient: on the cpu backend, and the fast op on wasm against the plain op on cpu.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  attentionCoreFast,
+  attentionCorePlain,
+  denseFast,
+  densePlain,
+  groupNormFast,
+  groupNormPlain,
+  groupNormSiluPlain,
+  siluFast,
+  siluPlain,
+  upsampleNearest2xFast,
+  upsampleNearest2xPlain,
+} from '../../src-main/engine/ops';
+import { selectBackend } from '../../src-main/engine/backend/selectBackend';
+import { compare, runOp, type Spec } from './gradCheck';
+
+type Op = (...xs: tf.Tensor[]) => tf.Tensor;
+interface Case {
+  name: string;
+  fast: Op;
+  plain: Op;
+  specs: Spec[];
+  /** tolerance on value and on each gradient, relative to magnitude */
+  tol: number;
+}
+
+const gn = (silu: boolean, groups: number) => ({
+  fast: (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => groupNormFast(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, groups, 1e-5, silu),
+  plain: (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+    (silu ? groupNormSiluPlain : groupNormPlain)(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, groups, 1e-5),
+});
+
+const CASES: Case[] = [
+  {
+    name: 'dense with bias',
+    fast: (x, w, b) => denseFast(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D),
+    plain: (x, w, b) => densePlain(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D),
+    specs: [{ shape: [5, 12] }, { shape: [12, 7], scale: 0.3 }, { shape: [7] }],
+    tol: 1e-5,
+  },
+  {
+    name: 'dense without bias, batch 1',
+    fast: (x, w) => denseFast(x as tf.Tensor2D, w as tf.Tensor2D, null),
+    plain: (x, w) => densePlain(x as tf.Tensor2D, w as tf.Tensor2D, null),
+    specs: [{ shape: [1, 16] }, { shape: [16, 9], scale: 0.3 }],
+    tol: 1e-5,
+  },
+  {
+    name: 'attention, 1 head, B 2, T 16 (4×4), C 8',
+    fast: (x) => attentionCoreFast(x as tf.Tensor3D, 1),
+    plain: (x) => attentionCorePlain(x as tf.Tensor3D, 1),
+    specs: [{ shape: [2, 16, 24] }],
+    tol: 1e-5,
+  },
+  {
+    name: 'attention, 4 heads, B 3, T 9 (3×3, odd), C 16',
+    fast: (x) => attentionCoreFast(x as tf.Tensor3D, 4),
+    plain: (x) => attentionCorePlain(x as tf.Tensor3D, 4),
+    specs: [{ shape: [3, 9, 48], scale: 2 }],
+    tol: 1e-5,
+  },
+  {
+    name: 'attention, 4 heads, B 2, T 64 (8×8), C 64',
+    fast: (x) => attentionCoreFast(x as tf.Tensor3D, 4),
+    plain: (x) => attentionCorePlain(x as tf.Tensor3D, 4),
+    specs: [{ shape: [2, 64, 192] }],
+    tol: 1e-5,
+  },
+  { name: 'groupNorm+SiLU, 32 groups of 1', ...gn(true, 32), specs: [{ shape: [2, 4, 4, 32], scale: 3 }, { shape: [32] }, { shape: [32] }], tol: 1e-5 },
+  { name: 'groupNorm+SiLU, 8 groups of 8, odd H×W', ...gn(true, 8), specs: [{ shape: [3, 5, 3, 64], scale: 2 }, { shape: [64] }, { shape: [64] }], tol: 1e-5 },
+  { name: 'groupNorm+SiLU, 32 groups, 16×16×64', ...gn(true, 32), specs: [{ shape: [2, 16, 16, 64] }, { shape: [64] }, { shape: [64] }], tol: 1e-5 },
+  { name: 'groupNorm (no SiLU), 4 groups', ...gn(false, 4), specs: [{ shape: [2, 6, 6, 16] }, { shape: [16] }, { shape: [16] }], tol: 1e-5 },
+  {
+    name: 'silu',
+    fast: (x) => siluFast(x),
+    plain: (x) => siluPlain(x),
+    specs: [{ shape: [3, 40], scale: 4 }],
+    tol: 1e-5,
+  },
+  {
+    name: 'upsample ×2, batch 3, odd sizes',
+    fast: (x) => upsampleNearest2xFast(x as tf.Tensor4D),
+    plain: (x) => upsampleNearest2xPlain(x as tf.Tensor4D),
+    specs: [{ shape: [3, 5, 7, 4] }],
+    tol: 1e-6,
+  },
+];
+
+const worst: Record<string, Record<string, number[]>> = { cpu: {}, wasm: {} };
+
+function check(be: 'cpu' | 'wasm', c: Case, cmp: { value: number; grads: number[] }) {
+  worst[be][c.name] = [cmp.value, ...cmp.grads];
+  expect(cmp.value, `${c.name}: value`).toBeLessThan(c.tol);
+  cmp.grads.forEach((e, i) => expect(e, `${c.name}: grad of input ${i}`).toBeLessThan(c.tol * 10));
+}
+
+describe('fast ops on cpu vs plain tf ops and gradients on cpu', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const plain = await runOp('cpu', c.plain, c.specs, 21);
+      const fast = await runOp('cpu', c.fast, c.specs, 21);
+      check('cpu', c, compare(fast, plain));
+    });
+  }
+});
+
+describe('fast ops on wasm vs plain tf ops and gradients on cpu', () => {
+  beforeAll(async () => {
+    expect((await selectBackend('wasm')).tfBackend).toBe('wasm');
+  });
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const plain = await runOp('cpu', c.plain, c.specs, 22);
+      const fast = await runOp('wasm', c.fast, c.specs, 22);
+      check('wasm', c, compare(fast, plain));
+    });
+  }
+  it('attention and dense gradients on wasm use no transposed BatchMatMul', async () => {
+    await tf.setBackend('wasm');
+    const qkv = tf.randomNormal([2, 16, 24]);
+    const w = tf.randomNormal([8, 8]);
+    const x = tf.randomNormal([3, 8]);
+    const kernels: { name: string; transposeA?: boolean; transposeB?: boolean; batch: number }[] = [];
+    const prof = await tf.profile(() =>
+      tf.grads((a, b, c) => tf.add(tf.sum(attentionCoreFast(a as tf.Tensor3D, 2)), tf.sum(denseFast(c as tf.Tensor2D, b as tf.Tensor2D, null))))([qkv, w, x]),
+    );
+    for (const k of prof.kernels) {
+      if (k.name === 'BatchMatMul') kernels.push({ name: k.name, batch: (k.inputShapes[0] as number[]).length === 3 ? (k.inputShapes[0] as number[])[0] : 1 });
+    }
+    expect(kernels.length).toBeGreaterThan(0);
+    // tfjs records no attrs in profiles; 2-D inputs (batch 1) are the XNNPACK path.
+    expect(kernels.every((k) => k.batch === 1)).toBe(true);
+    tf.dispose([qkv, w, x, ...(prof.result as tf.Tensor[])]);
+  });
+  afterAll(() => {
+    for (const be of ['cpu', 'wasm']) {
+      for (const [name, errs] of Object.entries(worst[be])) console.log(`${be} ${name}: [value, grads…] ${errs.map((e) => e.toExponential(1)).join(' ')}`);
+    }
+  });
+});
