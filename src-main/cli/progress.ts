@@ -4,6 +4,8 @@
  */
 export class Progress {
   private readonly started = Date.now();
+  /** Rate and ETA are measured from the first update (a resumed run starts at its checkpoint step). */
+  private first: { done: number; at: number } | null = null;
   private lastDraw = 0;
   private readonly tty: boolean;
 
@@ -22,7 +24,9 @@ export class Progress {
     if (!finished && now - this.lastDraw < (this.tty ? 100 : 5000)) return;
     this.lastDraw = now;
     const elapsed = (now - this.started) / 1000;
-    const rate = done > 0 ? done / elapsed : 0;
+    this.first ??= { done, at: now };
+    const span = (now - this.first.at) / 1000;
+    const rate = span > 0 ? (done - this.first.done) / span : 0;
     const eta = rate > 0 && Number.isFinite(this.total) ? (this.total - done) / rate : NaN;
     const total = Number.isFinite(this.total) ? `/${this.total}` : '';
     const pct = Number.isFinite(this.total) ? ` ${((100 * done) / this.total).toFixed(0).padStart(3)}%` : '';

@@ -1,0 +1,82 @@
+/**
+ * The worker process: waits for one job, runs it with the engine, streams its events to the parent and
+ * exits. A 'stop' message ends training gracefully (it checkpoints at the current step first).
+ */
+import path from 'node:path';
+import { runEvalJob } from './evalJob';
+import { runSampleJob } from './sampleJob';
+import { runTrainJob } from './trainJob';
+import type { FromWorker, JobRequest, ToWorker } from './workerMessages';
+
+function send(msg: FromWorker): void {
+  process.send?.(msg);
+}
+
+const controller = new AbortController();
+let started = false;
+
+process.on('message', (msg: ToWorker) => {
+  if (msg.type === 'stop') controller.abort();
+  else if (msg.type === 'start' && !started) {
+    started = true;
+    void run(msg.job);
+  }
+});
+// The parent going away (crash, kill) must not leave an orphan training forever.
+process.on('disconnect', () => process.exit(0));
+
+async function run(job: JobRequest): Promise<void> {
+  try {
+    if (job.kind === 'train') {
+      const r = await runTrainJob({
+        runDir: job.runDir,
+        config: job.config,
+        untilStep: job.untilStep,
+        resumeFrom: job.resumeFrom,
+        signal: controller.signal,
+        onBackend: (report) => send({ type: 'backend', report }),
+        onDataset: (description) => send({ type: 'dataset', description }),
+        onEvent: (e) => {
+          if (e.type !== 'preview') send({ type: 'train', event: e });
+        },
+        onPreviewFile: (p) => send({ type: 'train', event: { type: 'preview', step: p.step, file: p.file, count: p.count, size: p.size, channels: p.channels, samplingSteps: p.samplingSteps, emaRate: p.emaRate, seed: p.seed } }),
+        onCheckpoint: (c) => send({ type: 'checkpoint', ...c }),
+      });
+      send({ type: 'done', result: { step: r.step, lastCheckpoint: r.lastCheckpoint } });
+    } else if (job.kind === 'sample') {
+      const r = await runSampleJob({
+        ...job.settings,
+        outDir: job.outDir,
+        signal: controller.signal,
+        onBackend: (report) => send({ type: 'backend', report }),
+        onProgress: (done, total) => send({ type: 'progress', done, total }),
+      });
+      send({ type: 'done', result: { sample: { grid: r.grid, images: r.images, settings: r.settings } } });
+    } else {
+      const r = await runEvalJob({
+        checkpoint: job.checkpoint,
+        emaRate: job.emaRate,
+        images: job.images,
+        seed: job.seed,
+        backend: job.backend,
+        csvFile: path.join(path.dirname(job.checkpoint), `nll-${path.basename(job.checkpoint, '.safetensors')}.csv`),
+        signal: controller.signal,
+        onBackend: (report) => send({ type: 'backend', report }),
+        onProgress: (done, total) => send({ type: 'progress', done, total }),
+      });
+      send({ type: 'done', result: { eval: r } });
+    }
+    exitSoon(0);
+  } catch (e) {
+    const err = e as Error;
+    send({ type: 'error', message: err.message, stopped: err.name === 'AbortError' });
+    exitSoon(1);
+  }
+}
+
+/** Lets the last message flush through the IPC pipe before exiting. */
+function exitSoon(code: number): void {
+  setTimeout(() => process.exit(code), 50);
+}
+
+send({ type: 'ready' });

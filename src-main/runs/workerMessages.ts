@@ -1,0 +1,32 @@
+/**
+ * The typed message channel between the run service and a worker process. One worker runs one job
+ * (a training run, a sampling job or an evaluation) and exits; messages are structured-cloned JSON.
+ */
+import type { RunConfig } from '../../src-shared/config/runConfig';
+import type { BackendReport } from '../engine/backend/selectBackend';
+import type { TrainEvent } from '../engine/train/events';
+import type { EvalJobResult } from './evalJob';
+import type { SampleSettings } from './sampleJob';
+
+export type JobRequest =
+  | { kind: 'train'; runDir: string; config: RunConfig; untilStep?: number; resumeFrom?: string }
+  | { kind: 'sample'; settings: SampleSettings; outDir: string }
+  | { kind: 'eval'; checkpoint: string; emaRate?: number | null; images: number; seed?: number; backend?: RunConfig['training']['backend'] };
+
+/** Service → worker. */
+export type ToWorker = { type: 'start'; job: JobRequest } | { type: 'stop' };
+
+/** A train event as sent over the channel (preview pixels travel as a file path instead of bytes). */
+export type WireTrainEvent = Exclude<TrainEvent, { type: 'preview' }> | { type: 'preview'; step: number; file: string; count: number; size: number; channels: number; samplingSteps: number; emaRate: number | null; seed: number };
+
+/** Worker → service. */
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'backend'; report: BackendReport }
+  | { type: 'dataset'; description: string }
+  | { type: 'train'; event: WireTrainEvent }
+  | { type: 'checkpoint'; step: number; file: string; bytes: number }
+  | { type: 'progress'; done: number; total: number }
+  | { type: 'done'; result: { step?: number; lastCheckpoint?: string | null; sample?: { grid: string; images: string[]; settings: Record<string, unknown> }; eval?: EvalJobResult } }
+  /** `failed`: the job itself cannot go on (bad data, NaN stop, full disk); the worker exits after it. */
+  | { type: 'error'; message: string; stopped: boolean };

@@ -1,0 +1,268 @@
+/**
+ * The StudioApi contract: every request the renderer can make, its reply, and every event it can receive.
+ * One contract, served two ways: Electron IPC (preload + contextBridge) and the web face (WebSocket on
+ * 127.0.0.1 with a token). Plain data only (JSON-safe): no Node, DOM, Electron or tfjs types.
+ */
+import type { ConfigProblem } from './config/validate';
+import type { RunConfig } from './config/runConfig';
+import type { Preset } from './config/presets';
+
+export type RunStatus = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'interrupted' | 'stopped';
+
+export interface RunSummary {
+  id: string;
+  name: string;
+  status: RunStatus;
+  /** Why the run is failed/interrupted/stopped (the engine's or the service's message). */
+  reason: string | null;
+  /** One line: which tfjs backend runs it and why (set once the worker has started). */
+  backend: string | null;
+  step: number;
+  maxSteps: number | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** Recent throughput, for the progress bar's ETA. */
+  stepsPerSec: number | null;
+  lastLoss: number | null;
+  /** Best NLL bound seen in per-t evaluations or NLL jobs, bits/dim. */
+  bestBpd: number | null;
+  /** Step of the newest checkpoint (resume starts here), or null. */
+  lastCheckpointStep: number | null;
+  preset: string | null;
+  config: RunConfig;
+}
+
+/** A chart series, downsampled on the store side to a point budget (min/max keep the envelope). */
+export interface Series {
+  step: number[];
+  value: number[];
+  min: number[];
+  max: number[];
+}
+
+export type MetricName =
+  | 'loss'
+  | 'mse'
+  | 'vb'
+  | 'gradNorm'
+  | 'lr'
+  | 'samplesPerSec'
+  | 'loss_q0'
+  | 'loss_q1'
+  | 'loss_q2'
+  | 'loss_q3';
+
+export interface VlbSnapshot {
+  step: number;
+  timesteps: number[];
+  /** Mean vb term at each t, bits/dim (the paper's Figure 2). */
+  termsBpd: number[];
+  mse: number[];
+  priorBpd: number;
+  totalBpd: number | null;
+}
+
+export interface GnsPoint {
+  step: number;
+  bSimple: number;
+  bSimpleRaw: number;
+}
+
+export interface CheckpointInfo {
+  id: number;
+  runId: string;
+  step: number;
+  path: string;
+  bytes: number;
+  createdAt: number;
+  emaRates: number[];
+}
+
+export type SamplerName = 'ancestral' | 'ddim';
+
+export interface SampleSettings {
+  runId: string;
+  /** Checkpoint to sample from (default: the run's newest). */
+  checkpointId?: number;
+  /** EMA rate, or null for the raw weights (default: the run's first EMA). */
+  emaRate?: number | null;
+  sampler: SamplerName;
+  steps: number;
+  eta: number;
+  count: number;
+  seed: number;
+  clipDenoised: boolean;
+}
+
+export interface SampleImage {
+  index: number;
+  /** URL the renderer can load (served by the face: file route or app protocol). */
+  url: string;
+}
+
+export interface SampleSet {
+  id: number;
+  runId: string | null;
+  kind: 'samples' | 'preview';
+  createdAt: number;
+  checkpointStep: number | null;
+  sampler: string;
+  steps: number;
+  eta: number | null;
+  seed: number;
+  count: number;
+  /** Everything that made the images (as embedded in the PNGs). */
+  settings: Record<string, unknown>;
+  gridUrl: string | null;
+  images: SampleImage[];
+}
+
+export type JobKind = 'sample' | 'eval';
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface JobSummary {
+  id: number;
+  kind: JobKind;
+  runId: string;
+  status: JobStatus;
+  /** 0…1 */
+  progress: number;
+  error: string | null;
+  createdAt: number;
+  finishedAt: number | null;
+  settings: Record<string, unknown>;
+  /** sample: the sample set id; eval: the evaluation id. */
+  resultId: number | null;
+}
+
+export interface EvaluationSettings {
+  runId: string;
+  checkpointId?: number;
+  emaRate?: number | null;
+  images: number;
+}
+
+export interface Evaluation {
+  id: number;
+  runId: string;
+  checkpointStep: number;
+  createdAt: number;
+  bpd: number;
+  priorBpd: number;
+  images: number;
+  timesteps: number[];
+  termsBpd: number[];
+  mse: number[];
+}
+
+/** Everything a Run detail view shows, read from the store (a reconnecting client backfills with this). */
+export interface RunDetail {
+  run: RunSummary;
+  series: Partial<Record<MetricName, Series>>;
+  /** Steps that have a VLB snapshot (for the slider), and the newest snapshot. */
+  vlbSteps: number[];
+  latestVlb: VlbSnapshot | null;
+  gns: GnsPoint[];
+  samplerWeights: { step: number; weights: number[] } | null;
+  checkpoints: CheckpointInfo[];
+  previews: SampleSet[];
+  evaluations: Evaluation[];
+}
+
+export interface StepRow {
+  step: number;
+  loss: number;
+  mse: number;
+  vb: number | null;
+  gradNorm: number;
+  lr: number;
+  samplesPerSec: number;
+  quartiles: (number | null)[];
+}
+
+export interface SystemInfo {
+  version: string;
+  dataDir: string;
+  /** Which backend a new run would get here and why the better ones are unavailable. */
+  backend: string;
+  face: 'electron' | 'web';
+}
+
+/** Events pushed to subscribers. Live events only add to what the store holds. */
+export type StudioEvent =
+  | { type: 'run'; run: RunSummary }
+  | { type: 'runDeleted'; runId: string }
+  | { type: 'metrics'; runId: string; rows: StepRow[] }
+  | { type: 'vlb'; runId: string; snapshot: VlbSnapshot }
+  | { type: 'gns'; runId: string; point: GnsPoint }
+  | { type: 'samplerWeights'; runId: string; step: number; weights: number[] }
+  | { type: 'checkpoint'; runId: string; checkpoint: CheckpointInfo }
+  | { type: 'sampleSet'; set: SampleSet }
+  | { type: 'evaluation'; evaluation: Evaluation }
+  | { type: 'job'; job: JobSummary };
+
+/** The requests and their replies. Every method may reject with an ApiError. */
+export interface StudioApi {
+  systemInfo(): Promise<SystemInfo>;
+  presets(): Promise<Preset[]>;
+  validateConfig(config: unknown): Promise<ConfigProblem[]>;
+
+  listRuns(): Promise<RunSummary[]>;
+  runDetail(runId: string, points: number): Promise<RunDetail>;
+  series(runId: string, metrics: MetricName[], points: number, fromStep?: number, toStep?: number): Promise<Partial<Record<MetricName, Series>>>;
+  vlbSnapshot(runId: string, step: number): Promise<VlbSnapshot | null>;
+
+  createRun(request: { config: RunConfig; name?: string; preset?: string; start?: boolean }): Promise<RunSummary>;
+  startRun(runId: string): Promise<RunSummary>;
+  pauseRun(runId: string): Promise<RunSummary>;
+  resumeRun(runId: string): Promise<RunSummary>;
+  stopRun(runId: string): Promise<RunSummary>;
+  duplicateRun(runId: string): Promise<RunSummary>;
+  deleteRun(runId: string): Promise<void>;
+
+  startSampling(settings: SampleSettings): Promise<JobSummary>;
+  startEvaluation(settings: EvaluationSettings): Promise<JobSummary>;
+  cancelJob(jobId: number): Promise<JobSummary>;
+  listJobs(): Promise<JobSummary[]>;
+  listSampleSets(filter: { runId?: string; kind?: 'samples' | 'preview' }): Promise<SampleSet[]>;
+}
+
+export type ApiMethod = keyof StudioApi;
+
+export const API_METHODS: readonly ApiMethod[] = [
+  'systemInfo',
+  'presets',
+  'validateConfig',
+  'listRuns',
+  'runDetail',
+  'series',
+  'vlbSnapshot',
+  'createRun',
+  'startRun',
+  'pauseRun',
+  'resumeRun',
+  'stopRun',
+  'duplicateRun',
+  'deleteRun',
+  'startSampling',
+  'startEvaluation',
+  'cancelJob',
+  'listJobs',
+  'listSampleSets',
+] as const;
+
+/** An error reply: the message names the problem and the fix; `field` names a config field when relevant. */
+export interface ApiError {
+  message: string;
+  code: 'bad-request' | 'not-found' | 'conflict' | 'internal';
+  field?: string;
+  problems?: ConfigProblem[];
+}
+
+/** Wire messages of the web face (and the shape Electron IPC replies use). */
+export type ClientMessage = { id: number; method: ApiMethod; params: unknown[] };
+export type ServerMessage =
+  | { id: number; result: unknown }
+  | { id: number; error: ApiError }
+  | { event: StudioEvent };
