@@ -1,0 +1,29 @@
+/**
+ * Chart.js, registered once with only what the studio draws (line charts on linear/log axes), which
+ * keeps the bundle small. Global defaults: no animation (live charts redraw every frame; animating
+ * would lag behind and cost CPU), thin lines, no point markers.
+ */
+import {
+  Chart,
+  Legend,
+  LineController,
+  LineElement,
+  LinearScale,
+  LogarithmicScale,
+  PointElement,
+  Tooltip,
+} from 'chart.js';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip);
+Chart.defaults.animation = false;
+Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+Chart.defaults.font.size = 11;
+
+export { Chart };
+
+/** A calm, colour-blind-friendly palette (Okabe–Ito, without yellow which vanishes on white). */
+export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#56B4E9', '#E69F00', '#000000', '#999999'];
+
+export function colorAt(i: number): string {
+  return PALETTE[i % PALETTE.length];
+}
