@@ -1,0 +1,312 @@
+/**
+ * The web face: the built renderer, sample images, sample-set exports and the StudioApi over a WebSocket,
+ * on 127.0.0.1 only, behind a random token.
+ *
+ * Auth: startServer makes a 24-byte random token (base64url) and returns the URL with `?token=…`. Every
+ * HTTP request and the WebSocket upgrade must carry it, either as the `token` query parameter or as the
+ * cookie `iddpm_token_<port>` that any request with a valid query token receives (HttpOnly,
+ * SameSite=Strict, Path=/), so the page's own asset and image requests (which carry no query) are
+ * authorised too. No token → 401, a wrong token → 403; the upgrade is refused the same way. As defence in
+ * depth the Host header must name the loopback address (DNS rebinding) and a WebSocket Origin, when sent,
+ * must be this server's own origin (cross-site WebSocket hijacking). Responses say Referrer-Policy:
+ * no-referrer so the token never leaks in a Referer.
+ *
+ * Wire protocol (src-shared/protocol.ts): the client sends ClientMessage `{id, method, params}` as text
+ * frames; the server replies `{id, result}` or `{id, error: ApiError}`, and pushes `{event}` to every
+ * open socket. A message that is not JSON, or has no integer id, gets `{id: -1, error}`.
+ */
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { ServerMessage, StudioApi, StudioEvent } from '../../src-shared/protocol';
+import { contentType, safeJoin } from './staticFiles';
+import { handleRequest, toApiError } from './validateRequest';
+import { acceptWebSocket, refuseUpgrade, type WebSocketConnection } from './websocket';
+
+/** What the web face needs from the run service (RunService satisfies it structurally). */
+export interface StudioBackend extends StudioApi {
+  subscribe(handler: (e: StudioEvent) => void): () => void;
+  /** Maps a file URL path (`/files/runs/<id>/samples/…png`) to an absolute path inside the data dir, or null. */
+  resolveFile(urlPath: string): string | null;
+  /** A zip of the set's PNGs and manifest.json. */
+  exportSampleSetZip(setId: number): Promise<Buffer>;
+}
+
+export interface ServerOptions {
+  backend: StudioBackend;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Only the loopback address is allowed. */
+  host?: '127.0.0.1';
+  /** The built renderer (out/renderer): index.html and assets. */
+  rendererDir: string;
+  /** Fixed token (tests); default: 24 random bytes, base64url. */
+  token?: string;
+}
+
+export interface RunningServer {
+  /** http://127.0.0.1:<port>/?token=… */
+  url: string;
+  port: number;
+  host: string;
+  token: string;
+  /** Number of open WebSocket clients. */
+  clientCount(): number;
+  close(): Promise<void>;
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Content-Security-Policy': "frame-ancestors 'none'",
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+};
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function parseCookies(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!header) return out;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    out.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+type AuthResult = { ok: true; fromQuery: boolean } | { ok: false; status: 401 | 403; message: string };
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const { backend } = opts;
+  const host = opts.host ?? '127.0.0.1';
+  if (host !== '127.0.0.1') throw new Error(`the web face binds to 127.0.0.1 only, not ${String(host)}`);
+  const rendererDir = path.resolve(opts.rendererDir);
+  const token = opts.token ?? randomBytes(24).toString('base64url');
+  let port = opts.port ?? 0;
+  const cookieName = () => `iddpm_token_${port}`;
+  const sockets = new Set<WebSocketConnection>();
+
+  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
+
+  function authorise(req: IncomingMessage, url: URL): AuthResult {
+    const queryToken = url.searchParams.get('token');
+    const cookieToken = parseCookies(req.headers.cookie).get(cookieName());
+    if (queryToken !== null) {
+      return sameToken(queryToken, token) ? { ok: true, fromQuery: true } : { ok: false, status: 403, message: 'wrong token' };
+    }
+    if (cookieToken !== undefined) {
+      return sameToken(cookieToken, token) ? { ok: true, fromQuery: false } : { ok: false, status: 403, message: 'wrong token' };
+    }
+    return { ok: false, status: 401, message: 'missing token: open the URL that `iddpm serve` printed (it ends in ?token=…)' };
+  }
+
+  function parseUrl(req: IncomingMessage): URL | null {
+    try {
+      return new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    } catch {
+      return null;
+    }
+  }
+
+  function plain(res: ServerResponse, status: number, message: string): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = `${message}\n`;
+    res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+    res.end(body);
+  }
+
+  function sendFile(req: IncomingMessage, res: ServerResponse, file: string, headers: Record<string, string> = {}): void {
+    let size: number;
+    try {
+      const st = statSync(file);
+      if (!st.isFile()) return plain(res, 404, 'not found');
+      size = st.size;
+    } catch {
+      return plain(res, 404, 'not found');
+    }
+    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': contentType(file), 'Content-Length': size, ...headers });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const stream = createReadStream(file);
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+  }
+
+  async function serveExport(res: ServerResponse, idText: string): Promise<void> {
+    const id = Number(idText);
+    if (!/^\d{1,15}$/.test(idText) || !Number.isSafeInteger(id)) return plain(res, 400, 'the sample set id must be an integer');
+    try {
+      const zip = await backend.exportSampleSetZip(id);
+      res.writeHead(200, {
+        ...SECURITY_HEADERS,
+        'Content-Type': 'application/zip',
+        'Content-Length': zip.length,
+        'Content-Disposition': `attachment; filename="sample-set-${id}.zip"`,
+        'Cache-Control': 'no-store',
+      });
+      res.end(zip);
+    } catch (e) {
+      const err = toApiError(e);
+      plain(res, err.code === 'not-found' ? 404 : err.code === 'bad-request' ? 400 : 500, err.message);
+    }
+  }
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = parseUrl(req);
+    if (!url) return plain(res, 400, 'bad request');
+    if (!allowedHosts().has(String(req.headers.host ?? ''))) return plain(res, 421, 'wrong Host header: use http://127.0.0.1:<port>/');
+    const auth = authorise(req, url);
+    if (!auth.ok) return plain(res, auth.status, auth.message);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'method not allowed');
+    if (auth.fromQuery) {
+      res.setHeader('Set-Cookie', `${cookieName()}=${token}; HttpOnly; SameSite=Strict; Path=/`);
+    }
+    const p = url.pathname;
+
+    if (p === '/api') return plain(res, 426, 'the API is a WebSocket: connect with ws://…/api?token=…');
+
+    if (p.startsWith('/files/')) {
+      // The backend maps the path; we still refuse traversal before asking it.
+      if (safeJoin('/', p) === null) return plain(res, 403, 'forbidden path');
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(p);
+      } catch {
+        return plain(res, 400, 'bad path');
+      }
+      let file: string | null;
+      try {
+        file = backend.resolveFile(decoded);
+      } catch {
+        file = null;
+      }
+      if (!file) return plain(res, 404, 'no such file');
+      return sendFile(req, res, file, { 'Cache-Control': 'private, max-age=3600' });
+    }
+
+    const exp = /^\/export\/set\/([^/]+)\.zip$/.exec(p);
+    if (exp) return serveExport(res, exp[1]);
+
+    const rel = p === '/' ? 'index.html' : p;
+    const file = safeJoin(rendererDir, rel);
+    if (!file) return plain(res, 403, 'forbidden path');
+    if (file === path.join(rendererDir, 'index.html') && !existsSync(file)) {
+      return plain(res, 503, `the renderer is not built (no ${file}): run \`npm run build\` first`);
+    }
+    const isHtml = file.endsWith('.html');
+    return sendFile(req, res, file, { 'Cache-Control': isHtml ? 'no-store' : 'no-cache' });
+  }
+
+  function onMessage(ws: WebSocketConnection, text: string): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      reply(ws, { id: -1, error: { code: 'bad-request', message: 'the message is not JSON: send {"id", "method", "params"}' } });
+      return;
+    }
+    const m = msg as { id?: unknown; method?: unknown; params?: unknown };
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg) || typeof m.id !== 'number' || !Number.isSafeInteger(m.id)) {
+      reply(ws, { id: -1, error: { code: 'bad-request', message: 'a request is {"id": <integer>, "method", "params": [...]}' } });
+      return;
+    }
+    const id = m.id;
+    handleRequest(backend, m.method, m.params).then(
+      (r) => reply(ws, { id, ...r } as ServerMessage),
+      (e: unknown) => reply(ws, { id, error: toApiError(e) }),
+    );
+  }
+
+  function reply(ws: WebSocketConnection, msg: ServerMessage): void {
+    let text: string;
+    try {
+      text = JSON.stringify(msg);
+    } catch (e) {
+      text = JSON.stringify({ id: 'id' in msg ? msg.id : -1, error: { code: 'internal', message: `the reply could not be encoded: ${(e as Error).message}` } });
+    }
+    ws.send(text);
+  }
+
+  function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const url = parseUrl(req);
+    if (!url || url.pathname !== '/api') return refuseUpgrade(socket, 404, 'the WebSocket endpoint is /api');
+    if (!allowedHosts().has(String(req.headers.host ?? ''))) return refuseUpgrade(socket, 403, 'wrong Host header');
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowedOrigins().has(origin)) return refuseUpgrade(socket, 403, 'cross-origin WebSocket refused');
+    const auth = authorise(req, url);
+    if (!auth.ok) return refuseUpgrade(socket, auth.status, auth.message);
+    const ws = acceptWebSocket(req, socket, head);
+    if (!ws) return;
+    sockets.add(ws);
+    ws.on('message', (text) => onMessage(ws, text));
+    ws.on('close', () => sockets.delete(ws));
+  }
+
+  const server = createServer((req, res) => {
+    onRequest(req, res).catch(() => plain(res, 500, 'internal error'));
+  });
+  server.on('upgrade', onUpgrade);
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+
+  const unsubscribe = backend.subscribe((event) => {
+    let text: string;
+    try {
+      text = JSON.stringify({ event } satisfies ServerMessage);
+    } catch {
+      return;
+    }
+    for (const ws of sockets) ws.send(text);
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}/?token=${token}`,
+    port,
+    host,
+    token,
+    clientCount: () => sockets.size,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        unsubscribe();
+        for (const ws of sockets) ws.close(1001, 'server shutting down');
+        server.close(() => resolve());
+        // Close keep-alive HTTP connections, and drop WebSockets that do not answer the close quickly.
+        server.closeIdleConnections();
+        setTimeout(() => {
+          for (const ws of sockets) ws.terminate();
+          server.closeAllConnections();
+        }, 500).unref();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * One gate for every StudioApi request, shared by the web face (WebSocket) and the Electron face (ipcMain):
+ * the method must be one of API_METHODS, params an array of the right length, and each param of the right
+ * shape (types, required ids). Deep checks (a run config's fields) stay with the service; this gate only
+ * makes sure the service never sees a value of the wrong type. Errors thrown by the service are turned
+ * into ApiError replies here too, so a bad request can never take a face down.
+ */
+import { API_METHODS, type ApiError, type ApiMethod, type StudioApi } from '../../src-shared/protocol';
+
+/** The metric names the store can chart (MetricName in protocol.ts). */
+const METRIC_NAMES: ReadonlySet<string> = new Set([
+  'loss', 'mse', 'vb', 'gradNorm', 'lr', 'samplesPerSec', 'loss_q0', 'loss_q1', 'loss_q2', 'loss_q3',
+]);
+const API_ERROR_CODES: ReadonlySet<string> = new Set(['bad-request', 'not-found', 'conflict', 'internal']);
+/** Largest chart point budget a client may ask for. */
+const MAX_POINTS = 100_000;
+
+export type ValidatedRequest = { ok: true; method: ApiMethod; params: unknown[] } | { ok: false; error: ApiError };
+
+/** The reply of one request, in the shape of ServerMessage without its id (Electron IPC replies use it as is). */
+export type ApiReply = { result: unknown } | { error: ApiError };
+
+class BadParam extends Error {}
+
+function fail(message: string): never {
+  throw new BadParam(message);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function runId(v: unknown, what = 'runId'): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 200) fail(`${what} must be a non-empty string (a run id from listRuns)`);
+  return v;
+}
+
+function int(v: unknown, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    fail(`${what} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}], got ${JSON.stringify(v) ?? 'nothing'}`);
+  }
+  return v;
+}
+
+function finite(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(`${what} must be a finite number, got ${JSON.stringify(v) ?? 'nothing'}`);
+  return v;
+}
+
+function optional<T>(v: unknown, check: (v: unknown) => T): T | undefined {
+  return v === undefined ? undefined : check(v);
+}
+
+function optionalString(v: unknown, what: string): string | undefined {
+  return optional(v, (x) => (typeof x === 'string' ? x : fail(`${what} must be a string`)));
+}
+
+function emaRate(v: unknown, what: string): number | null | undefined {
+  if (v === undefined || v === null) return v;
+  const n = finite(v, what);
+  if (!(n > 0 && n < 1)) fail(`${what} must be a rate in (0, 1) or null for the raw weights, got ${n}`);
+  return n;
+}
+
+/** Per method: the most params it takes and a check of them (throws BadParam). */
+const PARAM_CHECKS: Record<ApiMethod, { max: number; check: (p: unknown[]) => void }> = {
+  systemInfo: { max: 0, check: () => {} },
+  presets: { max: 0, check: () => {} },
+  validateConfig: {
+    max: 1,
+    check: (p) => {
+      if (p.length < 1) fail('validateConfig takes the config to check');
+    },
+  },
+  listRuns: { max: 0, check: () => {} },
+  runDetail: {
+    max: 2,
+    check: ([id, points]) => {
+      runId(id);
+      int(points, 'points', 1, MAX_POINTS);
+    },
+  },
+  series: {
+    max: 5,
+    check: ([id, metrics, points, fromStep, toStep]) => {
+      runId(id);
+      if (!Array.isArray(metrics) || metrics.some((m) => typeof m !== 'string' || !METRIC_NAMES.has(m))) {
+        fail(`metrics must be an array of metric names (${[...METRIC_NAMES].join(', ')})`);
+      }
+      int(points, 'points', 1, MAX_POINTS);
+      optional(fromStep, (v) => int(v, 'fromStep', 0));
+      optional(toStep, (v) => int(v, 'toStep', 0));
+    },
+  },
+  vlbSnapshot: {
+    max: 2,
+    check: ([id, step]) => {
+      runId(id);
+      int(step, 'step', 0);
+    },
+  },
+  createRun: {
+    max: 1,
+    check: ([req]) => {
+      if (!isObject(req)) fail('createRun takes { config, name?, preset?, start? }');
+      if (!isObject(req.config)) fail('createRun: config must be a run config object');
+      optionalString(req.name, 'name');
+      optionalString(req.preset, 'preset');
+      optional(req.start, (v) => (typeof v === 'boolean' ? v : fail('start must be true or false')));
+    },
+  },
+  startRun: { max: 1, check: ([id]) => void runId(id) },
+  pauseRun: { max: 1, check: ([id]) => void runId(id) },
+  resumeRun: { max: 1, check: ([id]) => void runId(id) },
+  stopRun: { max: 1, check: ([id]) => void runId(id) },
+  duplicateRun: { max: 1, check: ([id]) => void runId(id) },
+  deleteRun: { max: 1, check: ([id]) => void runId(id) },
+  startSampling: {
+    max: 1,
+    check: ([s]) => {
+      if (!isObject(s)) fail('startSampling takes the sample settings { runId, sampler, steps, count, seed, … }');
+      runId(s.runId, 'settings.runId');
+      if (s.sampler !== 'ancestral' && s.sampler !== 'ddim') fail(`settings.sampler must be 'ancestral' or 'ddim', got ${JSON.stringify(s.sampler) ?? 'nothing'}`);
+      int(s.steps, 'settings.steps', 1);
+      int(s.count, 'settings.count', 1);
+      int(s.seed, 'settings.seed', Number.MIN_SAFE_INTEGER);
+      optional(s.eta, (v) => finite(v, 'settings.eta'));
+      optional(s.checkpointId, (v) => int(v, 'settings.checkpointId', 0));
+      emaRate(s.emaRate, 'settings.emaRate');
+      optional(s.clipDenoised, (v) => (typeof v === 'boolean' ? v : fail('settings.clipDenoised must be true or false')));
+    },
+  },
+  startEvaluation: {
+    max: 1,
+    check: ([s]) => {
+      if (!isObject(s)) fail('startEvaluation takes the evaluation settings { runId, images, checkpointId?, emaRate? }');
+      runId(s.runId, 'settings.runId');
+      int(s.images, 'settings.images', 1);
+      optional(s.checkpointId, (v) => int(v, 'settings.checkpointId', 0));
+      emaRate(s.emaRate, 'settings.emaRate');
+    },
+  },
+  cancelJob: { max: 1, check: ([id]) => void int(id, 'jobId', 0) },
+  listJobs: { max: 0, check: () => {} },
+  listSampleSets: {
+    max: 1,
+    check: ([f]) => {
+      if (f === undefined) return;
+      if (!isObject(f)) fail('listSampleSets takes a filter object { runId?, kind? }');
+      optional(f.runId, (v) => runId(v, 'filter.runId'));
+      optional(f.kind, (v) => (v === 'samples' || v === 'preview' ? v : fail("filter.kind must be 'samples' or 'preview'")));
+    },
+  },
+};
+
+const badRequest = (message: string): ApiError => ({ code: 'bad-request', message });
+
+/** Checks a request's method and params; never throws. */
+export function validateRequest(method: unknown, params: unknown): ValidatedRequest {
+  if (typeof method !== 'string' || !(API_METHODS as readonly string[]).includes(method)) {
+    return { ok: false, error: badRequest(`unknown method ${JSON.stringify(method) ?? 'nothing'} (known: ${API_METHODS.join(', ')})`) };
+  }
+  const m = method as ApiMethod;
+  if (!Array.isArray(params)) return { ok: false, error: badRequest(`${m}: params must be an array`) };
+  const spec = PARAM_CHECKS[m];
+  if (params.length > spec.max) {
+    return { ok: false, error: badRequest(`${m} takes at most ${spec.max} param${spec.max === 1 ? '' : 's'}, got ${params.length}`) };
+  }
+  try {
+    spec.check(params);
+  } catch (e) {
+    if (e instanceof BadParam) return { ok: false, error: badRequest(`${m}: ${e.message}`) };
+    return { ok: false, error: badRequest(`${m}: invalid params`) };
+  }
+  // listSampleSets: a missing filter means "everything".
+  const normalised = m === 'listSampleSets' && params.length === 0 ? [{}] : params;
+  return { ok: true, method: m, params: normalised };
+}
+
+/**
+ * Turns anything a service method threw into an ApiError. Errors that already carry an ApiError code
+ * (the service's own) keep their code, field and problems; anything else is 'internal'.
+ */
+export function toApiError(e: unknown): ApiError {
+  if (isObject(e) || e instanceof Error) {
+    const o = e as unknown as Record<string, unknown>;
+    const message = typeof o.message === 'string' && o.message ? o.message : 'the request failed';
+    const code = typeof o.code === 'string' && API_ERROR_CODES.has(o.code) ? (o.code as ApiError['code']) : 'internal';
+    const out: ApiError = { message, code };
+    if (typeof o.field === 'string') out.field = o.field;
+    if (Array.isArray(o.problems)) out.problems = o.problems as ApiError['problems'];
+    return out;
+  }
+  return { code: 'internal', message: typeof e === 'string' ? e : 'the request failed' };
+}
+
+/** Validates a request and, if good, calls the method on the api; always resolves with a reply. */
+export async function handleRequest(api: StudioApi, method: unknown, params: unknown): Promise<ApiReply> {
+  const v = validateRequest(method, params);
+  if (!v.ok) return { error: v.error };
+  try {
+    const fn = api[v.method] as (...args: unknown[]) => Promise<unknown>;
+    const result = await fn.apply(api, v.params);
+    return { result: result === undefined ? null : result };
+  } catch (e) {
+    return { error: toApiError(e) };
+  }
+}
