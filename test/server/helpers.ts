@@ -357,7 +357,7 @@ export class FakeBackend implements StudioBackend {
     this.run(settings.runId);
     return { ...this.job(settings.runId), kind: 'eval' as const };
   }
-  async cancelJob(_jobId: number) {
+  async cancelJob(_jobId: number): Promise<JobSummary> {
     throw Object.assign(new Error('no such job'), { code: 'not-found' });
   }
   async listJobs() {

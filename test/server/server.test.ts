@@ -166,7 +166,7 @@ describe('requests', () => {
     const s = await ws();
     const info = await s.call('systemInfo', []);
     expect(info.result).toMatchObject({ face: 'web', version: '0.0.0-test' });
-    const presets = (await s.call('presets', [])).result as { id: string }[];
+    const presets = (await s.call('presets', [])).result as { id: string; config: unknown }[];
     expect(presets.map((p) => p.id)).toContain('tiny-test');
     const created = (await s.call('createRun', [{ config: presets[0].config, name: 'a', start: false }])).result as { id: string };
     expect(created.id).toMatch(/^run-/);
