@@ -22,7 +22,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ServerMessage, StudioApi, StudioEvent } from '../../src-shared/protocol';
-import { contentType, safeJoin } from './staticFiles';
+import { contentType, IMAGE_EXTENSIONS, safeJoin } from './staticFiles';
 import { handleRequest, toApiError } from './validateRequest';
 import { acceptWebSocket, refuseUpgrade, type WebSocketConnection } from './websocket';
 
@@ -182,21 +182,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (p === '/api') return plain(res, 426, 'the API is a WebSocket: connect with ws://…/api?token=…');
 
     if (p.startsWith('/files/')) {
-      // The backend maps the path; we still refuse traversal before asking it.
+      // Only images (sample PNGs and grids) leave the data directory this way: never the database or
+      // checkpoints. Traversal is refused here before the backend maps the (still encoded) URL path.
       if (safeJoin('/', p) === null) return plain(res, 403, 'forbidden path');
-      let decoded: string;
-      try {
-        decoded = decodeURIComponent(p);
-      } catch {
-        return plain(res, 400, 'bad path');
-      }
+      if (!IMAGE_EXTENSIONS.has(path.extname(p).toLowerCase())) return plain(res, 403, 'only images are served under /files/');
       let file: string | null;
       try {
-        file = backend.resolveFile(decoded);
+        file = backend.resolveFile(p);
       } catch {
         file = null;
       }
-      if (!file) return plain(res, 404, 'no such file');
+      if (!file || !IMAGE_EXTENSIONS.has(path.extname(file).toLowerCase())) return plain(res, 404, 'no such file');
       return sendFile(req, res, file, { 'Cache-Control': 'private, max-age=3600' });
     }
 

@@ -182,6 +182,17 @@ export function validateRequest(method: unknown, params: unknown): ValidatedRequ
 export function toApiError(e: unknown): ApiError {
   if (isObject(e) || e instanceof Error) {
     const o = e as unknown as Record<string, unknown>;
+    // The service's ApiFailure knows its own reply (code, message, field, problems).
+    if (typeof o.toApiError === 'function') {
+      try {
+        const own = (o.toApiError as () => unknown).call(e);
+        if (isObject(own) && typeof own.code === 'string' && API_ERROR_CODES.has(own.code) && typeof own.message === 'string') {
+          return { ...(own as unknown as ApiError) };
+        }
+      } catch {
+        /* fall through to the generic mapping */
+      }
+    }
     const message = typeof o.message === 'string' && o.message ? o.message : 'the request failed';
     const code = typeof o.code === 'string' && API_ERROR_CODES.has(o.code) ? (o.code as ApiError['code']) : 'internal';
     const out: ApiError = { message, code };

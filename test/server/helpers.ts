@@ -261,9 +261,15 @@ export class FakeBackend implements StudioBackend {
 
   resolveFile(urlPath: string): string | null {
     if (!urlPath.startsWith('/files/')) return null;
-    const full = path.resolve(this.filesRoot, urlPath.slice('/files/'.length));
-    const rel = path.relative(this.filesRoot, full);
-    return rel.startsWith('..') || path.isAbsolute(rel) ? null : full;
+    let rel: string;
+    try {
+      rel = decodeURIComponent(urlPath.slice('/files/'.length));
+    } catch {
+      return null;
+    }
+    const full = path.resolve(this.filesRoot, rel);
+    const inside = path.relative(this.filesRoot, full);
+    return inside.startsWith('..') || path.isAbsolute(inside) ? null : full;
   }
 
   async exportSampleSetZip(setId: number): Promise<Buffer> {

@@ -318,6 +318,11 @@ describe('files and exports', () => {
     expect(r.headers['content-type']).toBe('image/png');
     expect(r.body.equals(PNG_BYTES)).toBe(true);
     expect((await rawGet(server.port, '/files/runs/r1/samples/none.png', auth())).status).toBe(404);
+    // URL-encoded names are passed to the backend still encoded (it decodes once).
+    writeFileSync(path.join(filesRoot, 'runs', 'r1', 'samples', 'a b.png'), PNG_BYTES);
+    expect((await rawGet(server.port, '/files/runs/r1/samples/a%20b.png', auth())).status).toBe(200);
+    // Nothing but images leaves the data directory.
+    expect((await rawGet(server.port, '/files/studio.db', auth())).status).toBe(403);
   });
 
   it('never serves anything outside the data dir or the renderer (path traversal)', async () => {
@@ -337,6 +342,9 @@ describe('files and exports', () => {
       '/..%2f..%2fdata%2fstudio.db',
       '//etc/passwd',
       '/%2fetc%2fpasswd',
+      '/files/%252e%252e/secret.txt',
+      '/files/studio.db',
+      '/files/runs/r1/samples/%2e%2e/%2e%2e/%2e%2e/secret.png',
     ];
     for (const p of attempts) {
       const r = await rawGet(server.port, p, auth());

@@ -84,6 +84,11 @@ describe('validateRequest', () => {
       field: 'model.channels',
       problems,
     });
+    const failure = Object.assign(new Error('bad config'), {
+      code: 'bad-request',
+      toApiError: () => ({ code: 'bad-request', message: 'bad config', problems }),
+    });
+    expect(toApiError(failure)).toEqual({ code: 'bad-request', message: 'bad config', problems });
     expect(toApiError('plain')).toEqual({ code: 'internal', message: 'plain' });
     expect(toApiError(undefined)).toEqual({ code: 'internal', message: 'the request failed' });
   });
