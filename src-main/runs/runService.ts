@@ -1,0 +1,677 @@
+/**
+ * The run service: one object behind all three faces (Electron, web, CLI). It owns the store, starts
+ * each training run or sampling/evaluation job in its own worker process, queues work so that at most
+ * one job uses the device at a time, turns worker messages into stored rows and live events, and turns
+ * crashes into resumable `interrupted` runs.
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { listPresets } from '../../src-shared/config/presets';
+import type { RunConfig } from '../../src-shared/config/runConfig';
+import { validateRunConfig } from '../../src-shared/config/validate';
+import type * as P from '../../src-shared/protocol';
+import { describeBackend } from '../engine/backend/selectBackend';
+import { createZip } from '../imageio/zip';
+import { openStore, type Store } from '../store';
+import type { MetricName as StoreMetric, StepMetricRow } from '../store/types';
+import { EventHub } from './eventHub';
+import { ensureDir, listCheckpoints as listCheckpointFiles, newRunId, runDir } from './runFiles';
+import { ApiFailure } from './apiFailure';
+import { METRIC_TO_STORE, toCheckpoint, toEvaluation, toJob, toRunSummary, toSampleSet, toSeries, toVlb, UrlMapper } from './toProtocol';
+import { forkWorker, type WorkerFactory, type WorkerHandle } from './workerHost';
+import type { FromWorker, JobRequest } from './workerMessages';
+
+export interface RunServiceOptions {
+  dataDir: string;
+  face: 'electron' | 'web' | 'cli';
+  /** How workers start (Electron passes utilityProcess); default child_process.fork. */
+  workerFactory?: WorkerFactory;
+  /** Jobs running at once; 1 = one per device (the default). */
+  maxConcurrent?: number;
+  /** Prefix of file URLs handed to the renderer. */
+  filePrefix?: string;
+  version?: string;
+}
+
+type Work = { kind: 'train'; runId: string } | { kind: 'job'; jobId: number };
+
+interface Active {
+  work: Work;
+  worker: WorkerHandle;
+  /** What the user asked for when stopping: decides the final status. */
+  intent: 'pause' | 'stop' | 'cancel' | 'delete' | null;
+  finished: boolean;
+  resumeStep: number;
+}
+
+export async function createRunService(opts: RunServiceOptions): Promise<RunService> {
+  ensureDir(opts.dataDir);
+  const store = openStore(path.join(opts.dataDir, 'studio.db'));
+  return new RunService(opts, store);
+}
+
+export class RunService implements P.StudioApi {
+  private readonly hub = new EventHub();
+  private readonly queue: Work[] = [];
+  private readonly active = new Map<string, Active>();
+  private readonly urls: UrlMapper;
+  private readonly workerFactory: WorkerFactory;
+  private readonly maxConcurrent: number;
+  /** Runs interrupted by the previous process, found at start-up. */
+  readonly recovered: string[];
+  private closed = false;
+
+  constructor(
+    private readonly opts: RunServiceOptions,
+    readonly store: Store,
+  ) {
+    this.urls = new UrlMapper(opts.dataDir, opts.filePrefix ?? '/files/');
+    this.workerFactory = opts.workerFactory ?? forkWorker;
+    this.maxConcurrent = opts.maxConcurrent ?? 1;
+    this.recovered = store.markInterruptedOnStartup().runs;
+  }
+
+  // ---- events -------------------------------------------------------------------------------------
+
+  subscribe(handler: (e: P.StudioEvent) => void): () => void {
+    return this.hub.subscribe(handler);
+  }
+
+  // ---- queries ------------------------------------------------------------------------------------
+
+  async systemInfo(): Promise<P.SystemInfo> {
+    return {
+      version: this.opts.version ?? readVersion(),
+      dataDir: this.opts.dataDir,
+      backend: 'chosen per run by the worker: tfjs-node-gpu → tfjs-node → wasm → cpu (see each run)',
+      face: this.opts.face === 'electron' ? 'electron' : 'web',
+    };
+  }
+
+  async presets() {
+    return listPresets();
+  }
+
+  async validateConfig(config: unknown) {
+    return validateRunConfig(config);
+  }
+
+  async listRuns(): Promise<P.RunSummary[]> {
+    return this.store.listRuns().map((r) => this.summary(r.id)!);
+  }
+
+  private summary(runId: string): P.RunSummary | null {
+    const r = this.store.getRunSummary(runId);
+    if (!r) return null;
+    const cps = this.store.listCheckpoints(runId);
+    return toRunSummary(r, cps.at(-1)?.step ?? null);
+  }
+
+  private requireRun(runId: string): P.RunSummary {
+    if (typeof runId !== 'string') throw new ApiFailure('bad-request', 'runId must be a string');
+    const s = this.summary(runId);
+    if (!s) throw new ApiFailure('not-found', `no run with id '${runId}'`);
+    return s;
+  }
+
+  async runDetail(runId: string, points: number): Promise<P.RunDetail> {
+    this.requireRun(runId);
+    const d = this.store.runDetail(runId, clampPoints(points));
+    if (!d) throw new ApiFailure('not-found', `no run with id '${runId}'`);
+    const series: P.RunDetail['series'] = {};
+    for (const [name, storeName] of Object.entries(METRIC_TO_STORE)) {
+      const s = (d.series as Record<string, Parameters<typeof toSeries>[0]>)[storeName];
+      if (s) series[name as P.MetricName] = toSeries(s);
+    }
+    return {
+      run: this.summary(runId)!,
+      series,
+      vlbSteps: d.vlbSteps,
+      latestVlb: d.vlbLatest ? toVlb(d.vlbLatest) : null,
+      gns: d.gns.step.map((step, i) => ({ step, bSimple: d.gns.bSimple[i], bSimpleRaw: d.gns.bSimpleRaw[i] })),
+      samplerWeights: d.samplerWeights,
+      checkpoints: d.checkpoints.map(toCheckpoint),
+      previews: d.previews.map((p) => toSampleSet(p, this.store.getSampleSet(p.id)?.images ?? [], this.urls)),
+      evaluations: d.evaluations.filter((e) => e.status === 'done').map(toEvaluation),
+    };
+  }
+
+  async series(runId: string, metrics: P.MetricName[], points: number, fromStep?: number, toStep?: number) {
+    this.requireRun(runId);
+    const out: Partial<Record<P.MetricName, P.Series>> = {};
+    for (const m of metrics) {
+      const storeName = METRIC_TO_STORE[m];
+      if (!storeName) throw new ApiFailure('bad-request', `unknown metric '${m}'`);
+      out[m] = toSeries(this.store.readSeries(runId, storeName as StoreMetric, { points: clampPoints(points), fromStep, toStep }));
+    }
+    return out;
+  }
+
+  async vlbSnapshot(runId: string, step: number) {
+    this.requireRun(runId);
+    const s = this.store.getVlbSnapshot(runId, step);
+    return s ? toVlb(s) : null;
+  }
+
+  async listJobs(): Promise<P.JobSummary[]> {
+    return this.store.listJobs({ limit: 200 }).map(toJob);
+  }
+
+  async listSampleSets(filter: { runId?: string; kind?: 'samples' | 'preview' }): Promise<P.SampleSet[]> {
+    const kind = filter?.kind === 'samples' ? 'sample' : filter?.kind;
+    return this.store
+      .listSampleSets({ runId: filter?.runId, kind, limit: 500 })
+      .map((s) => toSampleSet(s, this.store.getSampleSet(s.id)?.images ?? [], this.urls));
+  }
+
+  // ---- run lifecycle ------------------------------------------------------------------------------
+
+  async createRun(request: { config: RunConfig; name?: string; preset?: string; start?: boolean }): Promise<P.RunSummary> {
+    const problems = validateRunConfig(request?.config, { requireDatasetPath: true });
+    if (problems.length) {
+      throw new ApiFailure('bad-request', `the run configuration has ${problems.length} problem(s): ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, {
+        problems,
+        field: problems[0].field,
+      });
+    }
+    const id = newRunId(this.opts.dataDir);
+    const dir = runDir(this.opts.dataDir, id);
+    const name = request.name?.trim() || (request.preset ? `${request.preset} ${id}` : `run ${id}`);
+    this.store.createRun({
+      id,
+      name,
+      config: { ...request.config, ...(request.preset ? { preset: request.preset } : {}) } as RunConfig,
+      status: request.start ? 'queued' : 'stopped',
+      runDir: dir,
+      maxSteps: request.config.training.maxSteps ?? null,
+    });
+    if (request.start) this.enqueue({ kind: 'train', runId: id });
+    const s = this.summary(id)!;
+    this.hub.emit({ type: 'run', run: s });
+    return s;
+  }
+
+  async startRun(runId: string): Promise<P.RunSummary> {
+    const run = this.requireRun(runId);
+    if (run.status === 'running' || run.status === 'queued') return run;
+    if (run.status === 'done' && run.maxSteps !== null && run.step >= run.maxSteps) {
+      throw new ApiFailure('conflict', `run '${runId}' already reached its last step ${run.maxSteps}; duplicate it to train further`);
+    }
+    this.store.setStatus(runId, 'queued', null);
+    this.enqueue({ kind: 'train', runId });
+    return this.emitRun(runId);
+  }
+
+  async resumeRun(runId: string): Promise<P.RunSummary> {
+    return this.startRun(runId);
+  }
+
+  async pauseRun(runId: string): Promise<P.RunSummary> {
+    return this.halt(runId, 'pause');
+  }
+
+  async stopRun(runId: string): Promise<P.RunSummary> {
+    return this.halt(runId, 'stop');
+  }
+
+  private halt(runId: string, intent: 'pause' | 'stop'): P.RunSummary {
+    const run = this.requireRun(runId);
+    const status = intent === 'pause' ? 'paused' : 'stopped';
+    const queued = this.queue.findIndex((w) => w.kind === 'train' && w.runId === runId);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      this.store.setStatus(runId, status, null);
+      return this.emitRun(runId);
+    }
+    const a = this.active.get(trainKey(runId));
+    if (a) {
+      a.intent = intent;
+      a.worker.send({ type: 'stop' }); // the worker checkpoints at its current step, then exits
+      return run;
+    }
+    return run;
+  }
+
+  async duplicateRun(runId: string): Promise<P.RunSummary> {
+    const run = this.requireRun(runId);
+    const copy = await this.createRun({ config: stripPreset(run.config), name: `${run.name} (copy)`, preset: run.preset ?? undefined });
+    this.store.updateRun(copy.id, { parentId: runId });
+    return this.emitRun(copy.id);
+  }
+
+  async deleteRun(runId: string): Promise<void> {
+    const run = this.requireRun(runId);
+    const queued = this.queue.findIndex((w) => w.kind === 'train' && w.runId === runId);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    const a = this.active.get(trainKey(runId));
+    if (a) {
+      a.intent = 'delete';
+      a.worker.kill('SIGKILL');
+      await new Promise<void>((resolve) => {
+        const check = () => (this.active.has(trainKey(runId)) ? setTimeout(check, 20) : resolve());
+        check();
+      });
+    }
+    this.store.deleteRun(runId);
+    const dir = runDir(this.opts.dataDir, run.id);
+    rmSync(dir, { recursive: true, force: true });
+    this.hub.emit({ type: 'runDeleted', runId });
+  }
+
+  private emitRun(runId: string): P.RunSummary {
+    const s = this.summary(runId)!;
+    this.hub.latest(`run:${runId}`, { type: 'run', run: s });
+    return s;
+  }
+
+  // ---- jobs ---------------------------------------------------------------------------------------
+
+  async startSampling(settings: P.SampleSettings): Promise<P.JobSummary> {
+    const run = this.requireRun(settings?.runId);
+    const cp = this.pickCheckpoint(run.id, settings.checkpointId);
+    for (const [k, v] of Object.entries({ steps: settings.steps, count: settings.count, seed: settings.seed })) {
+      if (!Number.isInteger(v) || (v as number) < (k === 'seed' ? 0 : 1)) throw new ApiFailure('bad-request', `${k} must be a whole number${k === 'seed' ? ' ≥ 0' : ' ≥ 1'}`, { field: k });
+    }
+    if (settings.sampler !== 'ancestral' && settings.sampler !== 'ddim') throw new ApiFailure('bad-request', "sampler must be 'ancestral' or 'ddim'", { field: 'sampler' });
+    if (!(settings.eta >= 0)) throw new ApiFailure('bad-request', 'eta must be ≥ 0', { field: 'eta' });
+    const job = this.store.createJob({ kind: 'sample', runId: run.id, checkpointId: cp.id, settings: { ...settings, checkpointId: cp.id, checkpointStep: cp.step } });
+    this.enqueue({ kind: 'job', jobId: job.id });
+    const summary = toJob(this.store.getJob(job.id)!);
+    this.hub.emit({ type: 'job', job: summary });
+    return summary;
+  }
+
+  async startEvaluation(settings: P.EvaluationSettings): Promise<P.JobSummary> {
+    const run = this.requireRun(settings?.runId);
+    const cp = this.pickCheckpoint(run.id, settings.checkpointId);
+    if (!Number.isInteger(settings.images) || settings.images < 1) throw new ApiFailure('bad-request', 'images must be a whole number ≥ 1', { field: 'images' });
+    const job = this.store.createJob({ kind: 'eval', runId: run.id, checkpointId: cp.id, settings: { ...settings, checkpointId: cp.id, checkpointStep: cp.step } });
+    this.enqueue({ kind: 'job', jobId: job.id });
+    const summary = toJob(this.store.getJob(job.id)!);
+    this.hub.emit({ type: 'job', job: summary });
+    return summary;
+  }
+
+  async cancelJob(jobId: number): Promise<P.JobSummary> {
+    const job = this.store.getJob(jobId);
+    if (!job) throw new ApiFailure('not-found', `no job with id ${jobId}`);
+    const queued = this.queue.findIndex((w) => w.kind === 'job' && w.jobId === jobId);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      this.store.updateJob(jobId, { status: 'cancelled' });
+    }
+    const a = this.active.get(jobKey(jobId));
+    if (a) {
+      a.intent = 'cancel';
+      a.worker.send({ type: 'stop' });
+    }
+    const s = toJob(this.store.getJob(jobId)!);
+    this.hub.emit({ type: 'job', job: s });
+    return s;
+  }
+
+  private pickCheckpoint(runId: string, checkpointId?: number) {
+    const cps = this.store.listCheckpoints(runId);
+    const cp = checkpointId === undefined ? cps.at(-1) : cps.find((c) => c.id === checkpointId);
+    if (!cp) {
+      throw new ApiFailure('not-found', checkpointId === undefined ? `run '${runId}' has no checkpoint yet: train it a little first` : `run '${runId}' has no checkpoint ${checkpointId}`);
+    }
+    return cp;
+  }
+
+  // ---- scheduling ---------------------------------------------------------------------------------
+
+  private enqueue(w: Work): void {
+    this.queue.push(w);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.closed && this.active.size < this.maxConcurrent && this.queue.length) {
+      const w = this.queue.shift()!;
+      try {
+        if (w.kind === 'train') this.launchTraining(w.runId);
+        else this.launchJob(w.jobId);
+      } catch (e) {
+        this.failWork(w, (e as Error).message);
+      }
+    }
+  }
+
+  private failWork(w: Work, message: string): void {
+    if (w.kind === 'train') {
+      this.store.setStatus(w.runId, 'failed', message);
+      this.emitRun(w.runId);
+    } else {
+      this.store.updateJob(w.jobId, { status: 'failed', error: message });
+      this.hub.emit({ type: 'job', job: toJob(this.store.getJob(w.jobId)!) });
+    }
+  }
+
+  private launchTraining(runId: string): void {
+    const run = this.store.getRun(runId);
+    if (!run) return;
+    const dir = run.runDir ?? runDir(this.opts.dataDir, runId);
+    ensureDir(dir);
+    const latest = listCheckpointFiles(dir).at(-1);
+    const resumeStep = latest?.step ?? 0;
+    // Rows after the checkpoint will be trained again: drop them so the series stays one line.
+    this.store.truncateAfter(runId, resumeStep, { checkpoints: true });
+    this.store.updateRun(runId, { startedAt: run.startedAt ?? Date.now(), step: resumeStep, error: null });
+    this.store.setStatus(runId, 'running', null);
+    const job: JobRequest = { kind: 'train', runDir: dir, config: stripPreset(run.config), untilStep: run.maxSteps ?? undefined, resumeFrom: latest?.file };
+    this.launch({ kind: 'train', runId }, job, resumeStep);
+    this.emitRun(runId);
+  }
+
+  private launchJob(jobId: number): void {
+    const job = this.store.getJob(jobId);
+    if (!job) return;
+    const settings = job.settings as unknown as P.SampleSettings & P.EvaluationSettings & { checkpointId: number };
+    const cp = this.store.getCheckpoint(settings.checkpointId);
+    if (!cp) throw new Error(`checkpoint ${settings.checkpointId} no longer exists`);
+    const run = this.store.getRun(job.runId!);
+    const backend = run?.config.training.backend;
+    this.store.updateJob(jobId, { status: 'running', progress: 0 });
+    let request: JobRequest;
+    if (job.kind === 'sample') {
+      const outDir = path.join(runDir(this.opts.dataDir, job.runId!), 'samples', `set-${String(jobId).padStart(5, '0')}`);
+      request = {
+        kind: 'sample',
+        outDir,
+        settings: {
+          checkpoint: cp.path,
+          emaRate: settings.emaRate,
+          sampler: settings.sampler,
+          steps: settings.steps,
+          eta: settings.eta ?? 0,
+          count: settings.count,
+          seed: settings.seed,
+          clipDenoised: settings.clipDenoised ?? true,
+          backend,
+        },
+      };
+    } else {
+      request = { kind: 'eval', checkpoint: cp.path, emaRate: settings.emaRate, images: settings.images, backend };
+    }
+    this.launch({ kind: 'job', jobId }, request, 0);
+    this.hub.emit({ type: 'job', job: toJob(this.store.getJob(jobId)!) });
+  }
+
+  private launch(work: Work, request: JobRequest, resumeStep: number): void {
+    const worker = this.workerFactory();
+    const key = work.kind === 'train' ? trainKey(work.runId) : jobKey(work.jobId);
+    const a: Active = { work, worker, intent: null, finished: false, resumeStep };
+    this.active.set(key, a);
+    if (work.kind === 'train') this.store.updateRun(work.runId, { workerPid: worker.pid ?? null });
+    const writer = work.kind === 'train' ? this.store.metricsWriter(work.runId) : null;
+    worker.onMessage((msg) => {
+      try {
+        if (msg.type === 'ready') worker.send({ type: 'start', job: request });
+        else if (work.kind === 'train') this.onTrainMessage(a, work.runId, msg, writer!);
+        else this.onJobMessage(a, work.jobId, msg);
+      } catch (e) {
+        // A store write failed (disk full, unwritable): stop the worker, keep what is stored.
+        a.finished = true;
+        worker.kill('SIGKILL');
+        this.failWork(work, `could not record the job's results: ${(e as Error).message}`);
+      }
+    });
+    worker.onExit((code, signal) => {
+      try {
+        writer?.close();
+      } catch {
+        // already reported through failWork
+      }
+      this.active.delete(key);
+      if (!a.finished && a.intent !== 'delete') this.onUnexpectedExit(work, code, signal);
+      this.hub.flush();
+      this.pump();
+    });
+  }
+
+  private onTrainMessage(a: Active, runId: string, msg: FromWorker, writer: ReturnType<Store['metricsWriter']>): void {
+    switch (msg.type) {
+      case 'backend':
+        this.store.updateRun(runId, { backend: describeBackend(msg.report) });
+        this.emitRun(runId);
+        break;
+      case 'dataset':
+        this.store.updateRun(runId, { dataset: msg.description });
+        break;
+      case 'checkpoint': {
+        const run = this.store.getRun(runId)!;
+        const rec = this.store.addCheckpoint(runId, { step: msg.step, path: msg.file, bytes: msg.bytes, emaRates: run.config.training.emaRates });
+        writer.flush();
+        this.hub.emit({ type: 'checkpoint', runId, checkpoint: toCheckpoint(rec) });
+        this.emitRun(runId);
+        break;
+      }
+      case 'train':
+        this.onTrainEvent(runId, msg.event, writer);
+        break;
+      case 'done':
+        a.finished = true;
+        writer.flush();
+        this.finishRun(runId, a.intent, null, msg.result.step ?? null);
+        break;
+      case 'error':
+        a.finished = true;
+        writer.flush();
+        this.finishRun(runId, msg.stopped ? a.intent : null, msg.message, null);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onTrainEvent(runId: string, e: import('./workerMessages').WireTrainEvent, writer: ReturnType<Store['metricsWriter']>): void {
+    switch (e.type) {
+      case 'step': {
+        const row: StepMetricRow = {
+          step: e.step,
+          time: Date.now(),
+          loss: e.loss,
+          mse: e.mse,
+          vb: e.vb,
+          gradNorm: e.gradNorm,
+          lr: e.lr,
+          samplesPerSec: e.samplesPerSec,
+          stepMs: e.stepMs,
+          lossQ: e.quartiles.loss,
+          mseQ: e.quartiles.mse,
+          vbQ: e.quartiles.vb,
+        };
+        writer.add(row);
+        this.hub.rows(runId, [{ step: e.step, loss: e.loss, mse: e.mse, vb: e.vb, gradNorm: e.gradNorm, lr: e.lr, samplesPerSec: e.samplesPerSec, quartiles: [...e.quartiles.loss] }]);
+        if (e.samplerWeights) {
+          this.store.addSamplerWeights(runId, e.step, e.samplerWeights);
+          this.hub.latest(`sw:${runId}`, { type: 'samplerWeights', runId, step: e.step, weights: e.samplerWeights });
+        }
+        this.emitRun(runId);
+        break;
+      }
+      case 'vlbTerms': {
+        const snap = { step: e.step, timesteps: e.timesteps, termsBpd: e.termsBpd, mse: e.mse, priorBpd: e.priorBpd, totalBpd: e.totalBpd, weights: e.weights, emaRate: e.emaRate, images: e.images };
+        this.store.addVlbSnapshot(runId, snap);
+        this.hub.emit({ type: 'vlb', runId, snapshot: toVlb({ ...snap, runId, createdAt: Date.now() }) });
+        break;
+      }
+      case 'gns':
+        this.store.addGns(runId, e);
+        this.hub.emit({ type: 'gns', runId, point: { step: e.step, bSimple: e.bSimple, bSimpleRaw: e.bSimpleRaw } });
+        break;
+      case 'preview': {
+        const id = this.store.addPreview(runId, { step: e.step, gridPath: e.file, count: e.count, samplingSteps: e.samplingSteps, emaRate: e.emaRate, seed: e.seed });
+        const set = this.store.getSampleSet(id)!;
+        this.hub.emit({ type: 'sampleSet', set: toSampleSet(set, set.images, this.urls) });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private finishRun(runId: string, intent: Active['intent'], error: string | null, step: number | null): void {
+    const run = this.store.getRun(runId);
+    if (!run) return;
+    let status: P.RunStatus;
+    if (error) status = 'failed';
+    else if (intent === 'pause') status = 'paused';
+    else if (intent === 'stop') status = 'stopped';
+    else status = run.maxSteps !== null && (step ?? run.step) >= run.maxSteps ? 'done' : 'stopped';
+    this.store.updateRun(runId, { workerPid: null });
+    this.store.setStatus(runId, status, error);
+    this.hub.flush();
+    this.emitRun(runId);
+    this.hub.flush();
+  }
+
+  private onJobMessage(a: Active, jobId: number, msg: FromWorker): void {
+    const job = this.store.getJob(jobId);
+    if (!job) return;
+    switch (msg.type) {
+      case 'progress': {
+        const progress = msg.total > 0 ? msg.done / msg.total : 0;
+        this.store.updateJob(jobId, { progress });
+        this.hub.latest(`job:${jobId}`, { type: 'job', job: toJob(this.store.getJob(jobId)!) });
+        break;
+      }
+      case 'done': {
+        a.finished = true;
+        let resultId: number | null = null;
+        const s = job.settings as unknown as P.SampleSettings & { checkpointId: number; checkpointStep: number };
+        if (msg.result.sample) {
+          const r = msg.result.sample;
+          resultId = this.store.addSampleSet({
+            kind: 'sample',
+            runId: job.runId,
+            checkpointId: job.checkpointId,
+            jobId,
+            step: s.checkpointStep,
+            settings: r.settings,
+            sampler: s.sampler,
+            steps: (r.settings.steps as number) ?? s.steps,
+            eta: s.sampler === 'ddim' ? s.eta : null,
+            seed: s.seed,
+            count: s.count,
+            emaRate: typeof r.settings.weights === 'string' && r.settings.weights.startsWith('ema ') ? Number(r.settings.weights.slice(4)) : null,
+            gridPath: r.grid,
+            status: 'done',
+            images: r.images,
+          });
+          const set = this.store.getSampleSet(resultId)!;
+          this.hub.emit({ type: 'sampleSet', set: toSampleSet(set, set.images, this.urls) });
+        } else if (msg.result.eval) {
+          const r = msg.result.eval;
+          resultId = this.store.addEvaluation({
+            runId: job.runId,
+            checkpointId: job.checkpointId,
+            jobId,
+            step: r.step,
+            status: 'done',
+            bpd: r.bpd,
+            priorBpd: r.priorBpd,
+            images: r.images,
+            timesteps: r.timesteps,
+            termsBpd: r.termsBpd,
+            mse: r.mse,
+            xstartMse: r.xstartMse,
+          });
+          const ev = this.store.getEvaluation(resultId)!;
+          this.hub.emit({ type: 'evaluation', evaluation: toEvaluation(ev) });
+          if (job.runId) this.emitRun(job.runId);
+        }
+        this.store.updateJob(jobId, { status: 'done', progress: 1, result: { resultId } });
+        this.hub.flush();
+        this.hub.emit({ type: 'job', job: toJob(this.store.getJob(jobId)!) });
+        break;
+      }
+      case 'error':
+        a.finished = true;
+        this.store.updateJob(jobId, msg.stopped && a.intent === 'cancel' ? { status: 'cancelled' } : { status: 'failed', error: msg.message });
+        this.hub.flush();
+        this.hub.emit({ type: 'job', job: toJob(this.store.getJob(jobId)!) });
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onUnexpectedExit(work: Work, code: number | null, signal: string | null): void {
+    const how = signal ? `was killed (${signal}${signal === 'SIGKILL' ? ': out of memory, or killed by hand' : ''})` : `exited with code ${code}`;
+    if (work.kind === 'train') {
+      const run = this.store.getRun(work.runId);
+      if (!run) return;
+      const cp = this.store.listCheckpoints(work.runId).at(-1);
+      this.store.updateRun(work.runId, { workerPid: null });
+      this.store.setStatus(
+        work.runId,
+        'interrupted',
+        `the worker process ${how} at step ${run.step}; resume continues from ${cp ? `the checkpoint at step ${cp.step}` : 'the start (no checkpoint yet)'}`,
+      );
+      this.emitRun(work.runId);
+    } else {
+      this.store.updateJob(work.jobId, { status: 'failed', error: `the worker process ${how}` });
+      this.hub.emit({ type: 'job', job: toJob(this.store.getJob(work.jobId)!) });
+    }
+  }
+
+  // ---- files --------------------------------------------------------------------------------------
+
+  /** A file URL path (e.g. /files/runs/<id>/samples/…png) → the file inside the data directory. */
+  resolveFile(urlPath: string): string | null {
+    return this.urls.resolve(urlPath);
+  }
+
+  /** The set's PNGs (with their embedded settings) and a manifest, as one zip. */
+  async exportSampleSetZip(setId: number): Promise<Buffer> {
+    const set = this.store.getSampleSet(setId);
+    if (!set) throw new ApiFailure('not-found', `no sample set ${setId}`);
+    const entries = [];
+    if (set.gridPath) entries.push({ name: 'grid.png', data: readFileSync(set.gridPath) });
+    for (const im of set.images) entries.push({ name: path.basename(im.path), data: readFileSync(im.path) });
+    const manifest = { id: set.id, runId: set.runId, step: set.step, sampler: set.sampler, steps: set.steps, eta: set.eta, seed: set.seed, count: set.count, emaRate: set.emaRate, settings: set.settings, files: entries.map((e) => e.name) };
+    entries.push({ name: 'manifest.json', data: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) });
+    return createZip(entries);
+  }
+
+  // ---- shutdown -----------------------------------------------------------------------------------
+
+  /** Stops accepting work, stops running workers gracefully (they checkpoint), closes the store. */
+  async close(timeoutMs = 30_000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const a of this.active.values()) {
+      a.intent ??= a.work.kind === 'train' ? 'stop' : 'cancel';
+      a.worker.send({ type: 'stop' });
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (this.active.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const a of this.active.values()) a.worker.kill('SIGKILL');
+    this.hub.close();
+    this.store.close();
+  }
+}
+
+function trainKey(runId: string): string {
+  return `train:${runId}`;
+}
+function jobKey(jobId: number): string {
+  return `job:${jobId}`;
+}
+function clampPoints(points: number): number {
+  return Number.isFinite(points) ? Math.max(10, Math.min(20_000, Math.floor(points))) : 2000;
+}
+function stripPreset(config: RunConfig): RunConfig {
+  const { preset: _preset, ...rest } = config as RunConfig & { preset?: string };
+  return rest as RunConfig;
+}
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), '../../package.json'), 'utf8'));
+    return String(pkg.version);
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,38 @@
+/** A RunService on a fresh temp data directory, with helpers to wait for what a test expects. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { StudioEvent } from '../../src-shared/protocol';
+import { createRunService, type RunService } from '../../src-main/runs/runService';
+
+export interface Harness {
+  dataDir: string;
+  service: RunService;
+  events: StudioEvent[];
+  waitFor<T>(check: () => T | undefined | null | false, what: string, timeoutMs?: number): Promise<T>;
+  cleanup(): Promise<void>;
+}
+
+export async function startHarness(dataDir = mkdtempSync(path.join(os.tmpdir(), 'iddpm-svc-'))): Promise<Harness> {
+  const service = await createRunService({ dataDir, face: 'cli' });
+  const events: StudioEvent[] = [];
+  service.subscribe((e) => events.push(e));
+  return {
+    dataDir,
+    service,
+    events,
+    async waitFor(check, what, timeoutMs = 120_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const v = check();
+        if (v) return v;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async cleanup() {
+      await service.close(5000);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
