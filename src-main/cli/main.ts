@@ -5,12 +5,14 @@
 import { UsageError } from './args';
 import { evalCommand, evalUsage } from './commands/eval';
 import { sampleCommand, sampleUsage } from './commands/sample';
+import { serveCommand, serveUsage } from './commands/serve';
 import { trainCommand, trainUsage } from './commands/train';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string; summary: string }> = {
   train: { run: trainCommand, usage: trainUsage, summary: 'train a model (writes checkpoints and previews under the data directory)' },
   sample: { run: sampleCommand, usage: sampleUsage, summary: 'draw images from a checkpoint (ancestral or DDIM) as PNGs' },
   eval: { run: evalCommand, usage: evalUsage, summary: 'NLL in bits/dim on held-out images, per-t terms as CSV' },
+  serve: { run: serveCommand, usage: serveUsage, summary: 'the studio in a browser: web face on 127.0.0.1 with a token URL' },
 };
 
 export function mainUsage(): string {

@@ -1,0 +1,230 @@
+/**
+ * End to end through the web face: a real `iddpm serve --data <tmp>` child process (real run service,
+ * store and workers), the built renderer, and Debian's Chromium driven by playwright-core.
+ *
+ * Creates a run from the 'tiny-test' preset in the New run view, watches the loss and VLB charts gain
+ * points, stops the run, samples 4 images with 10 respaced ancestral steps, finds them in the gallery,
+ * downloads the export zip and checks each PNG carries its settings (tEXt 'iddpm:settings'). A screenshot
+ * of every view lands in test-output/screenshots/.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPngText } from '../../src-main/imageio/png';
+import { readZip } from '../../src-main/server/unzip';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const root = path.resolve(import.meta.dirname, '..', '..');
+const shots = path.join(root, 'test-output', 'screenshots');
+
+let dataDir: string;
+let profileDir: string;
+let serve: ChildProcess | undefined;
+let serveLog = '';
+let url = '';
+let context: BrowserContext | undefined;
+let page: Page;
+const pageErrors: string[] = [];
+
+/** Starts `iddpm serve` and resolves with the URL it prints. */
+function startServe(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'iddpm.mjs'), 'serve', '--port', '0', '--data', dataDir], {
+      cwd: root,
+      env: { ...process.env, IDDPM_DEBUG: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    serve = child;
+    const timer = setTimeout(() => reject(new Error(`iddpm serve printed no URL within 60 s:\n${serveLog}`)), 60_000);
+    child.stdout!.on('data', (c: Buffer) => {
+      serveLog += c.toString();
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(serveLog);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.stderr!.on('data', (c: Buffer) => {
+      serveLog += c.toString();
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`iddpm serve exited (${signal ?? code}):\n${serveLog}`));
+    });
+  });
+}
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+async function nav(view: 'runs' | 'new-run' | 'sample' | 'gallery' | 'evaluate'): Promise<void> {
+  await page.getByTestId(`nav-${view}`).click();
+  await expect.poll(() => page.getByTestId('view').getAttribute('data-view')).toBe(view);
+}
+
+async function points(testid: string): Promise<number> {
+  const v = await page.getByTestId(testid).first().getAttribute('data-points');
+  return v === null ? 0 : Number(v);
+}
+
+/** The part of HTMLImageElement we read (the node tsconfig has no DOM types). */
+interface LoadedImage {
+  complete: boolean;
+  naturalWidth: number;
+}
+
+const haveChromium = existsSync(CHROMIUM);
+
+describe.skipIf(!haveChromium)('studio end to end (iddpm serve + Chromium)', () => {
+  beforeAll(async () => {
+    mkdirSync(shots, { recursive: true });
+    if (!existsSync(path.join(root, 'out', 'renderer', 'index.html'))) {
+      const b = spawnSync('npx', ['electron-vite', 'build'], { cwd: root, stdio: 'inherit' });
+      if (b.status !== 0) throw new Error('building the renderer failed');
+    }
+    dataDir = mkdtempSync(path.join(tmpdir(), 'iddpm-e2e-data-'));
+    profileDir = mkdtempSync(path.join(tmpdir(), 'iddpm-e2e-chromium-'));
+    url = await startServe();
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      acceptDownloads: true,
+      viewport: { width: 1280, height: 900 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    page.on('console', (m) => {
+      if (m.type() === 'error') console.warn(`[page console] ${m.text()}`);
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await context?.close().catch(() => {});
+    if (serve && serve.exitCode === null) {
+      const exited = new Promise<void>((r) => serve!.once('exit', () => r()));
+      serve.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 40_000))]);
+      if (serve.exitCode === null) serve.kill('SIGKILL');
+    }
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('refuses the page without the token', async () => {
+    const bare = url.replace(/\?token=.*$/, '');
+    const r = await fetch(bare);
+    expect(r.status).toBe(401);
+  });
+
+  it('trains, stops, samples, shows and exports a tiny run', async () => {
+    page.setDefaultTimeout(60_000);
+    await page.goto(url);
+    await expect.poll(() => page.getByTestId('connection-state').textContent(), { timeout: 30_000 }).toBe('open');
+    await shot('runs-empty');
+
+    // New run from the 'tiny-test' preset, with enough steps that it is still running when we stop it.
+    await nav('new-run');
+    await page.getByTestId('preset-select').selectOption('tiny-test');
+    const maxSteps = page.getByTestId('field-training.maxSteps');
+    await maxSteps.fill('100000');
+    await expect.poll(() => page.locator('[data-testid^="problem-"]').count()).toBe(0);
+    await shot('new-run');
+    await page.getByTestId('create-and-start').click();
+
+    // Run detail: the loss chart and the per-t VLB chart fill in as the worker trains.
+    await expect.poll(() => page.getByTestId('view').getAttribute('data-view'), { timeout: 30_000 }).toBe('run-detail');
+    await expect.poll(() => points('loss-chart'), { timeout: 180_000, interval: 500 }).toBeGreaterThan(0);
+    const firstLoss = await points('loss-chart');
+    await expect.poll(() => points('loss-chart'), { timeout: 180_000, interval: 500 }).toBeGreaterThan(firstLoss);
+    await expect.poll(() => points('vlb-chart'), { timeout: 180_000, interval: 500 }).toBeGreaterThan(0);
+    // Past the first checkpoints (every 5 steps in tiny-test), so there is something to sample from.
+    await expect.poll(async () => Number(await page.getByTestId('run-step').textContent()), { timeout: 180_000, interval: 500 }).toBeGreaterThanOrEqual(10);
+    await shot('run-detail');
+
+    // Stop it from the Runs view.
+    await nav('runs');
+    const row = page.locator('[data-testid^="run-row-"]').first();
+    const runId = (await row.getAttribute('data-testid'))!.slice('run-row-'.length);
+    const status = () => page.getByTestId(`run-status-${runId}`).getAttribute('data-status');
+    await expect.poll(status).toBe('running');
+    await page.getByTestId(`run-stop-${runId}`).click();
+    await expect.poll(status, { timeout: 60_000 }).toMatch(/stopped|done|paused/);
+    await page.getByTestId(`run-resume-${runId}`).waitFor({ state: 'visible' });
+    await shot('runs');
+
+    // Sample 4 images with 10 respaced ancestral steps.
+    await nav('sample');
+    await page.getByTestId('sample-run').selectOption(runId);
+    await page.getByTestId('sample-sampler').selectOption('ancestral');
+    await page.getByTestId('sample-steps').fill('10');
+    await page.getByTestId('sample-count').fill('4');
+    await page.getByTestId('sample-seed').fill('7');
+    await page.getByTestId('sample-start').click();
+    await expect
+      .poll(() => page.getByTestId('job-status').first().getAttribute('data-status'), { timeout: 180_000, interval: 500 })
+      .toMatch(/^(done|failed|cancelled)$/);
+    expect(await page.getByTestId('job-status').first().getAttribute('data-status')).toBe('done');
+    await shot('sample');
+
+    // The gallery shows the set; its images load through /files (cookie auth).
+    await nav('gallery');
+    const sets = page.locator('[data-testid^="gallery-set-"]');
+    await sets.first().waitFor({ state: 'visible' });
+    const setIds = (await sets.evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!)))
+      .map((t) => Number(t.slice('gallery-set-'.length)))
+      .filter((n) => Number.isInteger(n));
+    let setId = -1;
+    for (const id of setIds.sort((a, b) => b - a)) {
+      if ((await page.getByTestId(`gallery-set-${id}`).getByTestId('gallery-image').count()) === 4) {
+        setId = id;
+        break;
+      }
+    }
+    expect(setId, `a gallery set with 4 images among ${setIds.join(', ')}`).toBeGreaterThanOrEqual(0);
+    const set = page.getByTestId(`gallery-set-${setId}`);
+    await expect
+      .poll(() => set.getByTestId('gallery-image').evaluateAll((imgs) => (imgs as unknown as LoadedImage[]).filter((i) => i.complete && i.naturalWidth > 0).length), { timeout: 30_000 })
+      .toBe(4);
+    await shot('gallery');
+
+    // Export: the zip holds the PNGs (each with its settings in a tEXt chunk) and a manifest.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(`export-set-${setId}`).click()]);
+    const zipPath = await download.path();
+    const entries = readZip(readFileSync(zipPath));
+    const names = entries.map((e) => e.name);
+    expect(names).toContain('manifest.json');
+    const manifest = JSON.parse(entries.find((e) => e.name === 'manifest.json')!.data.toString('utf8')) as Record<string, unknown>;
+    expect(manifest).toMatchObject({ steps: 10, count: 4, seed: 7 });
+    const singles = entries.filter((e) => e.name.endsWith('.png') && e.name !== 'grid.png');
+    expect(singles).toHaveLength(4);
+    for (const png of singles) {
+      expect(png.data.subarray(1, 4).toString('latin1')).toBe('PNG');
+      const text = readPngText(png.data);
+      expect(text['iddpm:settings'], `${png.name} carries iddpm:settings`).toBeTruthy();
+      const settings = JSON.parse(text['iddpm:settings']) as Record<string, unknown>;
+      expect(settings).toMatchObject({ sampler: 'ancestral', steps: 10, seed: 7, count: 4 });
+      expect(JSON.stringify(settings)).toContain(runId);
+    }
+
+    await nav('evaluate');
+    await shot('evaluate');
+    await nav('new-run');
+    await shot('new-run-final');
+
+    expect(pageErrors, 'uncaught errors in the page').toEqual([]);
+  }, 900_000);
+});
