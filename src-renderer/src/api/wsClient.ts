@@ -45,7 +45,7 @@ interface Pending {
 }
 
 /** The `ws(s)://host/api?token=…` URL of the page that loaded us, and the token from its `?token=`. */
-export function webFaceEndpoint(loc: Pick<Location, 'protocol' | 'host' | 'search'>): { url: string; token: string | null } {
+export function webFaceEndpoint(loc: { protocol: string; host: string; search: string }): { url: string; token: string | null } {
   const token = new URLSearchParams(loc.search).get('token');
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
   const q = token ? `?token=${encodeURIComponent(token)}` : '';
