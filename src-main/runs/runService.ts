@@ -166,7 +166,7 @@ export class RunService implements P.StudioApi {
 
   // ---- run lifecycle ------------------------------------------------------------------------------
 
-  async createRun(request: { config: RunConfig; name?: string; preset?: string; start?: boolean }): Promise<P.RunSummary> {
+  async createRun(request: { config: RunConfig; name?: string; preset?: string; start?: boolean; id?: string }): Promise<P.RunSummary> {
     const problems = validateRunConfig(request?.config, { requireDatasetPath: true });
     if (problems.length) {
       throw new ApiFailure('bad-request', `the run configuration has ${problems.length} problem(s): ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, {
@@ -174,7 +174,10 @@ export class RunService implements P.StudioApi {
         field: problems[0].field,
       });
     }
-    const id = newRunId(this.opts.dataDir);
+    if (request.id !== undefined && (!/^[A-Za-z0-9._-]{1,64}$/.test(request.id) || this.store.getRun(request.id))) {
+      throw new ApiFailure('bad-request', `run id '${request.id}' is taken or not made of letters, digits, '.', '_' and '-'`, { field: 'id' });
+    }
+    const id = request.id ?? newRunId(this.opts.dataDir);
     const dir = runDir(this.opts.dataDir, id);
     const name = request.name?.trim() || (request.preset ? `${request.preset} ${id}` : `run ${id}`);
     this.store.createRun({

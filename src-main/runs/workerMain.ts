@@ -22,6 +22,8 @@ process.on('message', (msg: ToWorker) => {
     void run(msg.job);
   }
 });
+// `iddpm stop` from another terminal signals the worker directly: stop gracefully, as on a 'stop' message.
+process.on('SIGTERM', () => controller.abort());
 // The parent going away (crash, kill) must not leave an orphan training forever.
 process.on('disconnect', () => process.exit(0));
 

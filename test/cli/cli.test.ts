@@ -9,6 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeOwnPng, readPngText } from '../../src-main/imageio/png';
+import { openStore } from '../../src-main/store';
+import { spawn } from 'node:child_process';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(root, 'bin', 'iddpm.mjs');
@@ -83,6 +85,40 @@ describe('iddpm CLI', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(bad);
     expect(r.stderr).toMatch(/not a valid safetensors checkpoint/);
+  });
+
+  it('runs lists the runs with status and step', () => {
+    const r = iddpm('runs', '--json', '--data', data);
+    expect(r.code, r.stderr).toBe(0);
+    const runs = JSON.parse(r.stdout);
+    expect(runs).toContainEqual(expect.objectContaining({ id: 'tiny', status: 'done', step: 5 }));
+    expect(iddpm('runs', '--data', data).stdout).toMatch(/tiny\s+done\s+5\/5/);
+  });
+
+  it('when the worker of `iddpm train` dies, the command says so, exits non-zero, and `iddpm resume` finishes the run', async () => {
+    const child = spawn(process.execPath, [bin, 'train', '--preset', 'tiny-test', '--steps', '40', '--eval-every', '0', '--preview-every', '0', '--checkpoint-every', '3', '--data', data, '--run-id', 'victim'], {
+      env: { ...process.env, IDDPM_DATA: data },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const store = openStore(path.join(data, 'studio.db'));
+    let pid: number | null = null;
+    for (let i = 0; i < 1200 && !pid; i++) {
+      const run = store.getRun('victim');
+      if (run?.workerPid && store.listCheckpoints('victim').length) pid = run.workerPid;
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    store.close();
+    expect(pid).toBeTruthy();
+    process.kill(pid!, 'SIGKILL');
+    expect(await exited).toBe(1);
+    expect(stderr).toMatch(/run victim was interrupted: the worker process was killed \(SIGKILL/);
+    expect(stderr).toMatch(/resume with: iddpm resume victim/);
+    const r = iddpm('resume', 'victim', '--data', data);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/resuming run victim from the checkpoint at step \d+/);
+    expect(r.stdout).toMatch(/run victim finished at step 40/);
   });
 
   it('unknown commands and options are usage errors', () => {

@@ -1,0 +1,97 @@
+/**
+ * `iddpm runs`, `iddpm resume ID`, `iddpm stop ID`: the runs of a data directory from the terminal.
+ */
+import path from 'node:path';
+import type { RunSummary } from '../../../src-shared/protocol';
+import { createRunService } from '../../runs/runService';
+import { defaultDataDir } from '../../runs/runFiles';
+import { openStore } from '../../store';
+import { helpText, parseArgs, UsageError, type OptionSpec } from '../args';
+import { followRun } from '../followRun';
+
+const DATA: Record<string, OptionSpec> = {
+  data: { type: 'string', description: 'data directory (default ~/.iddpm-studio or $IDDPM_DATA)' },
+  help: { type: 'boolean', description: 'show this help' },
+};
+const LIST_OPTIONS: Record<string, OptionSpec> = { ...DATA, json: { type: 'boolean', description: 'print JSON' } };
+
+export const runsUsage = helpText('iddpm runs [--json] [--data DIR]', LIST_OPTIONS);
+export const resumeUsage = helpText('iddpm resume RUN_ID [--data DIR]', DATA);
+export const stopUsage = helpText('iddpm stop RUN_ID [--data DIR]', DATA);
+
+function dataDirOf(options: Record<string, unknown>): string {
+  return options.data ? path.resolve(String(options.data)) : defaultDataDir();
+}
+
+export async function runsCommand(argv: string[]): Promise<number> {
+  const { options } = parseArgs(argv, LIST_OPTIONS);
+  if (options.help) return void process.stdout.write(runsUsage), 0;
+  // Read-only listing straight from the store: it must not disturb runs that another process trains.
+  const store = openStore(path.join(dataDirOf(options), 'studio.db'));
+  try {
+    const runs = store.listRuns();
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(runs.map((r) => ({ id: r.id, name: r.name, status: r.status, step: r.step, maxSteps: r.maxSteps, reason: r.error, backend: r.backend, lastLoss: r.lastLoss, bestBpd: r.bestBpd })), null, 2)}\n`);
+      return 0;
+    }
+    if (!runs.length) {
+      process.stdout.write('no runs yet: start one with  iddpm train --preset mnist-quick\n');
+      return 0;
+    }
+    const rows = runs.map((r) => [r.id, r.status, `${r.step}${r.maxSteps ? `/${r.maxSteps}` : ''}`, r.lastLoss === null ? '' : r.lastLoss.toFixed(4), r.error ?? '']);
+    const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i].length), ['ID', 'STATUS', 'STEP', 'LOSS'][i].length));
+    const line = (cols: string[]) => cols.map((c, i) => (i < 4 ? c.padEnd(widths[i]) : c)).join('  ').trimEnd();
+    process.stdout.write(`${line(['ID', 'STATUS', 'STEP', 'LOSS', 'REASON'])}\n${rows.map(line).join('\n')}\n`);
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+export async function resumeCommand(argv: string[]): Promise<number> {
+  const { positional, options } = parseArgs(argv, DATA);
+  if (options.help) return void process.stdout.write(resumeUsage), 0;
+  const id = positional[0];
+  if (!id) throw new UsageError(`give the run id to resume (see iddpm runs)\n\n${resumeUsage}`);
+  const dataDir = dataDirOf(options);
+  const service = await createRunService({ dataDir, face: 'cli' });
+  try {
+    const run: RunSummary = await service.resumeRun(id);
+    process.stderr.write(`resuming run ${run.id} from ${run.lastCheckpointStep !== null ? `the checkpoint at step ${run.lastCheckpointStep}` : 'the start'}\n`);
+    return await followRun(service, id, options.data ? ` --data ${dataDir}` : '');
+  } finally {
+    await service.close();
+  }
+}
+
+export async function stopCommand(argv: string[]): Promise<number> {
+  const { positional, options } = parseArgs(argv, DATA);
+  if (options.help) return void process.stdout.write(stopUsage), 0;
+  const id = positional[0];
+  if (!id) throw new UsageError(`give the run id to stop (see iddpm runs)\n\n${stopUsage}`);
+  const store = openStore(path.join(dataDirOf(options), 'studio.db'));
+  try {
+    const run = store.getRun(id);
+    if (!run) throw new UsageError(`no run '${id}' in this data directory (see iddpm runs)`);
+    if (run.status === 'queued') {
+      store.setStatus(id, 'stopped', null);
+      process.stdout.write(`run ${id} was queued; it is now stopped\n`);
+      return 0;
+    }
+    if (run.status !== 'running' || !run.workerPid) {
+      process.stdout.write(`run ${id} is not running (status ${run.status})\n`);
+      return 0;
+    }
+    // The worker belongs to whichever process started it (iddpm train, serve or the app): SIGTERM asks it
+    // to checkpoint and stop, and that process records the run as stopped.
+    try {
+      process.kill(run.workerPid, 'SIGTERM');
+    } catch (e) {
+      throw new Error(`cannot signal the worker (pid ${run.workerPid}) of run ${id}: ${(e as NodeJS.ErrnoException).code}`);
+    }
+    process.stdout.write(`asked run ${id} to stop (worker pid ${run.workerPid}); it checkpoints at its current step and ends as stopped\n`);
+    return 0;
+  } finally {
+    store.close();
+  }
+}
