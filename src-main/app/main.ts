@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { BRIDGE_CHANNELS, type SampleSetExport } from '../../src-shared/bridge';
 import { API_METHODS } from '../../src-shared/protocol';
 import { createRunService } from '../runs/runService';
+import { electronWorkerFactory } from './worker';
 import type { StudioBackend } from '../server/server';
 import { contentType, IMAGE_EXTENSIONS, safeJoin } from '../server/staticFiles';
 import { isSafeEntryName, readZip } from '../server/unzip';
@@ -26,6 +27,8 @@ import { handleRequest, toApiError, type ApiReply } from '../server/validateRequ
 const here = dirname(fileURLToPath(import.meta.url));
 const preloadPath = join(here, '../preload/preload.cjs');
 const rendererDir = join(here, '../renderer');
+/** The app folder (package.json, src-main/, node_modules/): out/main/ is two levels down. */
+const appRoot = join(here, '..', '..');
 const SCHEME = 'studio';
 const APP_ORIGIN = `${SCHEME}://app`;
 
@@ -152,7 +155,7 @@ async function start(): Promise<void> {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   protocol.handle(SCHEME, handleAppProtocol);
 
-  const svc = await createRunService({ dataDir: app.getPath('userData'), face: 'electron' });
+  const svc = await createRunService({ dataDir: app.getPath('userData'), face: 'electron', workerFactory: electronWorkerFactory(appRoot), version: app.getVersion() });
   service = svc;
 
   for (const method of API_METHODS) {
