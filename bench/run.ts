@@ -7,26 +7,31 @@ import { selectBackend, describeBackend } from '../src-main/engine/backend/selec
 import type { BackendPreference } from '../src-shared/config/enums';
 import { parseArgs } from '../src-main/cli/args';
 import { benchTrain, TRAIN_CONFIGS } from './train';
+import { benchStore } from './store';
 
 /** Reference PyTorch CPU timings on this 2-core machine (ms per training step), for the ratio column. */
 const REFERENCE_TRAIN_MS: Record<string, number> = { A8: 410 };
 
 const { options } = parseArgs(process.argv.slice(2), {
-  only: { type: 'list', description: 'configs to run (A8, A32, B16)' },
+  only: { type: 'list', description: 'configs to run (A8, A32, B16, store)' },
   json: { type: 'boolean', description: 'print JSON only' },
   backend: { type: 'string', description: 'backend preference (default auto)' },
   steps: { type: 'number', description: 'timed training steps per config (default 5)' },
 });
-const only = (options.only as string[] | undefined) ?? TRAIN_CONFIGS.map((c) => c.name);
-const unknown = only.filter((n) => !TRAIN_CONFIGS.some((c) => c.name === n));
+const KNOWN = [...TRAIN_CONFIGS.map((c) => c.name), 'store'];
+const only = (options.only as string[] | undefined) ?? KNOWN;
+const unknown = only.filter((n) => !KNOWN.includes(n));
 if (unknown.length) {
-  process.stderr.write(`unknown bench config ${unknown.join(', ')} (known: ${TRAIN_CONFIGS.map((c) => c.name).join(', ')})\n`);
+  process.stderr.write(`unknown bench config ${unknown.join(', ')} (known: ${KNOWN.join(', ')})\n`);
   process.exit(2);
 }
-const backend = await selectBackend((options.backend as BackendPreference | undefined) ?? 'auto');
-if (!options.json) process.stdout.write(`backend: ${describeBackend(backend)}\n`);
+const trainConfigs = TRAIN_CONFIGS.filter((c) => only.includes(c.name));
+if (trainConfigs.length) {
+  const backend = await selectBackend((options.backend as BackendPreference | undefined) ?? 'auto');
+  if (!options.json) process.stdout.write(`backend: ${describeBackend(backend)}\n`);
+}
 const results: Record<string, unknown> = {};
-for (const c of TRAIN_CONFIGS.filter((c) => only.includes(c.name))) {
+for (const c of trainConfigs) {
   const r = await benchTrain(c, Number(options.steps ?? 5));
   results[c.name] = { trainStepMsMedian: round(r.trainStepMsMedian), sampleCallMsMedian: round(r.sampleCallMsMedian), gflops: round(r.gflops, 2) };
   if (!options.json) {
@@ -37,6 +42,17 @@ for (const c of TRAIN_CONFIGS.filter((c) => only.includes(c.name))) {
         `${(r.flopsPerStep / 1e9).toFixed(2)} GFLOP/step  ${round(r.gflops, 2)} GFLOP/s` +
         (ref ? `  ratio vs reference PyTorch (${ref} ms): ${(r.trainStepMsMedian / ref).toFixed(2)}×` : '') +
         '\n',
+    );
+  }
+}
+if (only.includes('store')) {
+  // The SQLite store: 100,000 metric rows in batches of 100 (as a live run writes them), then a 2,000-point loss series.
+  const r = benchStore();
+  results.store = { writeRowsPerSec: round(r.writeRowsPerSec), write100kMs: round(r.write100kMs), read2000PointsMs: round(r.read2000PointsMs, 1), runDetailMs: round(r.runDetailMs, 1) };
+  if (!options.json) {
+    process.stdout.write(
+      `store write ${r.rows} metric rows (batches of ${r.batch}): ${round(r.write100kMs)} ms, ${round(r.writeRowsPerSec)} rows/s  ` +
+        `read a ${r.points}-point loss series: ${round(r.read2000PointsMs, 1)} ms (median of 5)  run detail, 10 series: ${round(r.runDetailMs, 1)} ms\n`,
     );
   }
 }

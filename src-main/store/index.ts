@@ -1,0 +1,8 @@
+/** The store's public surface: open it, use the Store's methods, read the record types. */
+export { openStore, Store, type StoreOptions } from './store';
+export { MetricsWriter, type MetricsWriterOptions } from './metricsWriter';
+export { StoreError, type StoreErrorCode } from './errors';
+export { SCHEMA_VERSION } from './migrations';
+export { INTERRUPTED_REASON } from './runs';
+export { JOB_INTERRUPTED_REASON } from './jobs';
+export * from './types';
