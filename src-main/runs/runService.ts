@@ -68,7 +68,7 @@ export class RunService implements P.StudioApi {
     this.urls = new UrlMapper(opts.dataDir, opts.filePrefix ?? '/files/');
     this.workerFactory = opts.workerFactory ?? forkWorker;
     this.maxConcurrent = opts.maxConcurrent ?? 1;
-    this.recovered = store.markInterruptedOnStartup().runs;
+    this.recovered = store.markInterruptedOnStartup({ isWorkerAlive }).runs;
   }
 
   // ---- events -------------------------------------------------------------------------------------
@@ -654,6 +654,17 @@ export class RunService implements P.StudioApi {
     for (const a of this.active.values()) a.worker.kill('SIGKILL');
     this.hub.close();
     this.store.close();
+  }
+}
+
+/** Whether a worker process of another studio process is still alive (signal 0 probes without killing). */
+function isWorkerAlive(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

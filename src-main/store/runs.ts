@@ -194,21 +194,29 @@ export class RunsTable {
    * After a restart no worker is alive, so a run the database still calls running (or queued with a
    * worker already attached) was cut off: it becomes 'interrupted', resumable from its last checkpoint.
    * Runs merely queued without a worker stay queued; paused runs stay paused (their state was
-   * checkpointed when they paused). Every worker pid is cleared: those processes are gone.
+   * checkpointed when they paused). Runs whose worker process is still alive belong to another studio
+   * process and are left alone.
    */
-  markInterrupted(): string[] {
+  markInterrupted(isWorkerAlive: (pid: number) => boolean = () => false): { interrupted: string[]; stillRunning: string[] } {
     const now = this.now();
-    const ids = this.db
-      .prepare<[], { id: string }>(`SELECT id FROM runs WHERE status = 'running' OR (status = 'queued' AND worker_pid IS NOT NULL) ORDER BY id`)
-      .all()
-      .map((r) => r.id);
+    const candidates = this.db
+      .prepare<[], { id: string; worker_pid: number | null }>(
+        `SELECT id, worker_pid FROM runs WHERE status = 'running' OR (status = 'queued' AND worker_pid IS NOT NULL) ORDER BY id`,
+      )
+      .all();
+    // Another studio process (iddpm train in a terminal, serve, the app) may be training right now: a run
+    // whose worker is alive is not interrupted, and keeps its pid.
+    const stillRunning = candidates.filter((r) => r.worker_pid !== null && isWorkerAlive(r.worker_pid)).map((r) => r.id);
+    const ids = candidates.map((r) => r.id).filter((id) => !stillRunning.includes(id));
     if (ids.length) {
       this.db
-        .prepare(`UPDATE runs SET status = 'interrupted', error = ?, finished_at = ?, updated_at = ? WHERE id IN (${placeholders(ids.length)})`)
+        .prepare(`UPDATE runs SET status = 'interrupted', error = ?, finished_at = ?, updated_at = ?, worker_pid = NULL WHERE id IN (${placeholders(ids.length)})`)
         .run(INTERRUPTED_REASON, now, now, ...ids);
     }
-    this.db.prepare('UPDATE runs SET worker_pid = NULL WHERE worker_pid IS NOT NULL').run();
-    return ids;
+    this.db
+      .prepare(`UPDATE runs SET worker_pid = NULL WHERE worker_pid IS NOT NULL AND status NOT IN ('running', 'queued')`)
+      .run();
+    return { interrupted: ids, stillRunning };
   }
 
   /** Sets the step counter; metric writes and truncation call it inside their transactions. */

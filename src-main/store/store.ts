@@ -215,8 +215,13 @@ export class Store {
    * Call once when the studio starts, before any worker: runs left 'running' (or queued with a worker)
    * become 'interrupted', jobs left 'running' become 'failed'.
    */
-  markInterruptedOnStartup(): StartupRecovery {
-    return this.tx(() => ({ runs: this.runs.markInterrupted(), jobs: this.jobs.markInterrupted() }));
+  markInterruptedOnStartup(opts: { isWorkerAlive?: (pid: number) => boolean } = {}): StartupRecovery {
+    return this.tx(() => {
+      const { interrupted, stillRunning } = this.runs.markInterrupted(opts.isWorkerAlive);
+      // Jobs carry no worker pid: while another studio process is alive its jobs may be running, so they
+      // are only failed when no other process is training.
+      return { runs: interrupted, jobs: stillRunning.length ? [] : this.jobs.markInterrupted() };
+    });
   }
 
   // ── step metrics ──────────────────────────────────────────────────────────────────────────────────

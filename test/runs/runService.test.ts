@@ -1,6 +1,7 @@
 /**
  * The run service with its real parts: a SQLite file in a temp dir and real worker processes.
  */
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -134,6 +135,26 @@ describe('run service', () => {
     expect(r.reason).toMatch(/stopped while this run was running/);
     expect(again.recovered).toEqual([run.id]);
     await again.close();
+  });
+
+  it('a run whose worker is alive in another studio process is left running at start-up', async () => {
+    harness = await startHarness();
+    const run = await harness.service.createRun({ config: tiny() });
+    await harness.service.close();
+    const other = spawn('sleep', ['30']);
+    try {
+      const store = openStore(path.join(harness.dataDir, 'studio.db'));
+      store.setStatus(run.id, 'running');
+      store.updateRun(run.id, { workerPid: other.pid! });
+      store.close();
+      const again = await createRunService({ dataDir: harness.dataDir, face: 'cli' });
+      const r = (await again.listRuns()).find((x) => x.id === run.id)!;
+      expect(r.status).toBe('running');
+      expect(again.recovered).toEqual([]);
+      await again.close();
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 
   it('NaN losses surface as failed with the engine message', async () => {
