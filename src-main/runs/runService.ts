@@ -407,7 +407,18 @@ export class RunService implements P.StudioApi {
     const a: Active = { work, worker, intent: null, finished: false, resumeStep };
     this.active.set(key, a);
     if (work.kind === 'train') this.store.updateRun(work.runId, { workerPid: worker.pid ?? null });
-    const writer = work.kind === 'train' ? this.store.metricsWriter(work.runId) : null;
+    const writer =
+      work.kind === 'train'
+        ? this.store.metricsWriter(work.runId, {
+            // A timed flush that fails (disk full, read-only) stops the run: what is stored stays.
+            onError: (e) => {
+              if (a.finished) return;
+              a.finished = true;
+              worker.kill('SIGKILL');
+              this.failWork(work, `could not store the run's metrics: ${(e as Error).message}`);
+            },
+          })
+        : null;
     worker.onMessage((msg) => {
       try {
         if (msg.type === 'ready') worker.send({ type: 'start', job: request });
