@@ -34,7 +34,7 @@ const APP_ORIGIN = `${SCHEME}://app`;
 
 // Must run before 'ready': a standard, secure scheme gets an origin of its own ('self' in the CSP).
 protocol.registerSchemesAsPrivileged([
-  { scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } },
+  { scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, stream: true } },
 ]);
 
 let service: (StudioBackend & { close(): Promise<void> }) | null = null;

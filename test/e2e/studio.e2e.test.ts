@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { readPngText } from '../../src-main/imageio/png';
 import { readZip } from '../../src-main/server/unzip';
 
@@ -131,6 +131,12 @@ describe.skipIf(!haveChromium)('studio end to end (iddpm serve + Chromium)', () 
   });
 
   it('trains, stops, samples, shows and exports a tiny run', async () => {
+    onTestFailed(async () => {
+      console.error(`--- iddpm serve output ---\n${serveLog.slice(-8000)}`);
+      await shot('failure').catch(() => {});
+      const reason = await page.locator('[data-testid^="run-row-"]').first().textContent().catch(() => null);
+      if (reason) console.error(`--- first run row ---\n${reason}`);
+    });
     page.setDefaultTimeout(60_000);
     await page.goto(url);
     await expect.poll(() => page.getByTestId('connection-state').textContent(), { timeout: 30_000 }).toBe('open');
