@@ -11,17 +11,19 @@ import {
 } from '../../src-main/engine/checkpoint/trainCheckpoint';
 import type { TrainEvent } from '../../src-main/engine/train/events';
 import { Trainer, TrainingStoppedError } from '../../src-main/engine/train/trainer';
+import { selectBackend } from '../../src-main/engine/backend/selectBackend';
 import { squaresData, tinyConfig } from './tinyRun';
 
 let dir: string;
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  // wasm is what a CPU machine trains on; the exact-resume test switches to the deterministic cpu backend.
+  await selectBackend('wasm');
   dir = mkdtempSync(path.join(os.tmpdir(), 'iddpm-train-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('trainer', () => {
-  it('reports every step and keeps the tensor count flat over 50 steps', () => {
+  it('reports every step and keeps the tensor count flat over 50 steps (wasm, the CPU default)', async () => {
     const events: TrainEvent[] = [];
     const trainer = Trainer.create(tinyConfig(), squaresData(8, 1), { onEvent: (e) => events.push(e) });
     trainer.trainStep();
@@ -44,7 +46,8 @@ describe('trainer', () => {
     trainer.dispose();
   });
 
-  it('resumed from a checkpoint at step k, steps k+1…k+5 give the same losses as the run that never stopped', async () => {
+  it('resumed from a checkpoint at step k, steps k+1…k+5 give the same losses as the run that never stopped (cpu)', async () => {
+    await tf.setBackend('cpu');
     const cfg = tinyConfig({ model: { dropout: 0.1 }, training: { timestepSampler: 'loss-second-moment', emaRates: [0.9, 0.99] } });
     const data = squaresData(8, 1);
     const full: number[] = [];
@@ -63,6 +66,7 @@ describe('trainer', () => {
     b.dispose();
     expect(resumedLosses).toEqual(full);
     expect(readCheckpointInfo(file).emaRates).toEqual([0.9, 0.99]);
+    await tf.setBackend('wasm');
   });
 
   it('names the option that differs when a checkpoint does not fit the run', () => {
