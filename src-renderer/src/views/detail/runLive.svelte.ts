@@ -78,7 +78,11 @@ export class RunLive {
   handle(e: StudioEvent): void {
     switch (e.type) {
       case 'run':
-        if (e.run.id === this.runId) this.run = e.run;
+        if (e.run.id !== this.runId) break;
+        // 'run' events are throttled separately from metric rows and can trail them: while the run keeps
+        // running, never let the shown step fall behind the rows already drawn.
+        if (this.run && this.run.status === e.run.status && e.run.step < this.run.step) this.run = { ...e.run, step: this.run.step };
+        else this.run = e.run;
         break;
       case 'metrics':
         if (e.runId === this.runId) this.appendRows(e.rows);
@@ -113,8 +117,12 @@ export class RunLive {
     const push = (m: MetricName, step: number, v: number | null | undefined) => {
       if (v === null || v === undefined) return;
       const s = this.series.get(m)!;
-      // Rows can overlap a backfill that raced them; keep steps increasing.
-      if (s.x.length && s.x[s.x.length - 1] >= step) return;
+      // Rows can overlap a backfill that raced them, and a resumed run restarts from its checkpoint's
+      // step: drop what lies at or after this step, so x keeps increasing and the newest values win.
+      while (s.x.length && s.x[s.x.length - 1] >= step) {
+        s.x.pop();
+        s.y.pop();
+      }
       s.x.push(step);
       s.y.push(v);
     };
