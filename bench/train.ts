@@ -62,8 +62,13 @@ function syntheticData(count: number): TrainingData {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** A trainer for a bench config on synthetic data (bench/profile.ts uses it too). */
+export function makeTrainer(c: TrainBenchConfig): Trainer {
+  return Trainer.create(config(c), syntheticData(64));
+}
+
 export async function benchTrain(c: TrainBenchConfig, steps = 5, sampleCalls = 3): Promise<TrainBenchResult> {
-  const trainer = Trainer.create(config(c), syntheticData(64));
+  const trainer = makeTrainer(c);
   try {
     trainer.trainStep(); // warm-up: kernel compilation and first allocations
     const times: number[] = [];

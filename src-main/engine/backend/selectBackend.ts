@@ -17,6 +17,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendPreference } from '../../../src-shared/config/enums';
 import { installWasmKernelFixes } from './wasmKernels';
+import { loadNative } from '../native/loadNative';
+import { nativeKernelsEnabled } from '../ops/native';
 
 export type { BackendPreference };
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -34,6 +36,8 @@ export interface BackendReport {
   threads?: number;
   /** Whether the SIMD wasm binary runs (wasm only). */
   simd?: boolean;
+  /** wasm and cpu only: "native kernels: 2 threads, AVX2", or "native kernels: off (why)" (../native/loadNative.ts). */
+  native?: string;
 }
 
 export interface GpuDeviceInfo {
@@ -285,6 +289,7 @@ export async function selectBackend(preference: BackendPreference, options: Sele
       const report: BackendReport = { name, tfBackend: res.tfBackend, reason: res.reason, skipped };
       if (res.threads !== undefined) report.threads = res.threads;
       if (res.simd !== undefined) report.simd = res.simd;
+      if (res.tfBackend === 'wasm' || res.tfBackend === 'cpu') report.native = nativeLine();
       return report;
     }
     if (preference !== 'auto') throw new Error(`Backend ${name} unavailable: ${res.reason}. Fix: ${res.fix}.`);
@@ -293,8 +298,18 @@ export async function selectBackend(preference: BackendPreference, options: Sele
   throw new Error(`No tfjs backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
 }
 
-/** One line for logs and the Runs view, e.g. "wasm — tfjs-backend-wasm (…) [skipped tensorflow-gpu: …]". */
+function nativeLine(): string {
+  const status = loadNative();
+  if (!status.addon) return `native kernels: off (${status.reason})`;
+  return nativeKernelsEnabled() ? `native kernels: ${status.reason}` : 'native kernels: off (disabled by setNativeKernels(false))';
+}
+
+/**
+ * One line for logs and the Runs view, e.g.
+ * "wasm — tfjs-backend-wasm (…); native kernels: 2 threads, AVX2 [skipped tensorflow-gpu: …]".
+ */
 export function describeBackend(r: BackendReport): string {
   const skipped = r.skipped.length ? ` [skipped ${r.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}]` : '';
-  return `${r.name} — ${r.reason}${skipped}`;
+  const native = r.native ? `; ${r.native}` : '';
+  return `${r.name} — ${r.reason}${native}${skipped}`;
 }

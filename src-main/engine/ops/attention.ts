@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { customOp } from './customOp';
 import { useFastKernels } from './kernelMode';
+import { activeNative, runNative } from './native';
+import { timed } from './opTimer';
 
 /**
  * Multi-head self-attention over positions, with the reference's head layout (SPEC §7):
@@ -45,14 +47,32 @@ export function attentionCorePlain(qkv: tf.Tensor3D, heads: number): tf.Tensor3D
  *
  * With s = d^-½: L = (s·q) kᵀ, W = softmax(L), O = W v. Backward, per head, with dO:
  *   dv = Wᵀ dO,  dW = dO vᵀ,  dL = W ⊙ (dW − rowsum(dW ⊙ W)),  dq = s·dL k,  dk = dLᵀ (s·q).
+ * With the native kernels active (./native.ts) the same computation runs natively, one task per (batch, head),
+ * saving qkv itself and the softmax weights.
  */
 export function attentionCoreFast(qkv: tf.Tensor3D, heads: number): tf.Tensor3D {
   const [b, t, c3] = qkv.shape;
   const d = headSize(c3, heads);
   const bh = b * heads;
   const s = 1 / Math.sqrt(d); // (d^-¼)² applied once, to q
+  const nat = activeNative();
+  if (nat) {
+    return customOp<tf.Tensor3D>([qkv], (save) => {
+      const [out, weights] = timed('native attention fwd', () =>
+        runNative([qkv], [[b, t, heads * d], [bh, t, t]], ([q], [o, w]) => nat.attentionForward(q!, o, w, b, t, heads, d)),
+      );
+      save([qkv, weights]);
+      return {
+        value: out as tf.Tensor3D,
+        backward: (dy, [q0, w0]) =>
+          timed('native attention bwd', () =>
+            runNative([q0, w0, dy], [[b, t, c3]], ([q, w, g], [dq]) => nat.attentionBackward(q!, w!, g!, dq, b, t, heads, d)),
+          ),
+      };
+    });
+  }
   return customOp<tf.Tensor3D>([qkv], (save) => {
-    const [headMajor, out, ...weights] = tf.tidy(() => {
+    const [headMajor, out, ...weights] = timed('attention fwd', () => tf.tidy(() => {
       // Scale the q channels, then [B, T, 3·heads, d] → [B, 3·heads, T, d]: slot 3i, 3i+1, 3i+2 = q, k, v of head i.
       const colScale = tf.tile(tf.tensor1d([...new Array<number>(d).fill(s), ...new Array<number>(2 * d).fill(1)]), [heads]);
       const hm = tf.transpose(tf.reshape(tf.mul(qkv, colScale), [b, t, 3 * heads, d]), [0, 2, 1, 3]);
@@ -68,11 +88,11 @@ export function attentionCoreFast(qkv: tf.Tensor3D, heads: number): tf.Tensor3D 
       // [B·heads, T, d] → [B, T, heads, d]
       const o = tf.reshape(tf.transpose(tf.reshape(tf.stack(os), [b, heads, t, d]), [0, 2, 1, 3]), [b, t, heads * d]);
       return [hm, o, ...ws];
-    });
+    }));
     save([headMajor, ...weights]);
     return {
       value: out as tf.Tensor3D,
-      backward: (dy, [hm, ...ws]) => {
+      backward: (dy, [hm, ...ws]) => timed('attention bwd', () => {
         const dy4 = tf.reshape(dy, [b, t, heads, d]);
         const dOs = tf.unstack(tf.reshape(tf.transpose(dy4, [0, 2, 1, 3]), [bh, t, d])); // [T, d]
         const parts = tf.unstack(tf.reshape(hm, [3 * bh, t, d]));
@@ -97,7 +117,7 @@ export function attentionCoreFast(qkv: tf.Tensor3D, heads: number): tf.Tensor3D 
         const [dq4, dk4, dv4] = [toBthd(dq, s), toBthd(dk), toBthd(dv)];
         const flat = (g: tf.Tensor) => tf.reshape(g, [b * t * heads, 1, d]);
         return [tf.reshape(tf.concat([flat(dq4), flat(dk4), flat(dv4)], 1), [b, t, c3])];
-      },
+      }),
     };
   });
 }

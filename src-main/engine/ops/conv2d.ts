@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { customOp } from './customOp';
 import { useFastKernels } from './kernelMode';
+import { activeNative, runNative } from './native';
+import { timed } from './opTimer';
+import type { ConvDims } from '../native/loadNative';
 import { sumBHW } from './reduce';
 
 /** 'same' (stride 1 only: symmetric), or explicit [[top,bottom],[left,right]] zero padding then 'valid'. */
@@ -74,6 +77,8 @@ type Pads = [number, number, number, number];
  *    matMul per kernel tap instead, see convFilterGradTaps);
  *  - db: sum of dy (as a global average pool: reductions over leading axes transpose first on wasm).
  * A 1×1, stride-1, unpadded conv is a matMul with 2-D matMul gradients.
+ *
+ * With the native kernels active (./native.ts) the forward pass and both gradients (and db) run natively instead.
  */
 export function conv2dFast(
   x: tf.Tensor4D,
@@ -89,11 +94,39 @@ export function conv2dFast(
   const pads = resolveConvPadding(padding, inH, inW, kh, kw, stride);
   const pointwise = kh === 1 && kw === 1 && stride === 1 && pads.every((p) => p === 0);
   const inputs: tf.Tensor[] = bias ? [x, filter, bias] : [x, filter];
+  const nat = activeNative();
+  if (nat) {
+    const co = filter.shape[3];
+    const outH = Math.floor((inH + pads[0] + pads[1] - kh) / stride) + 1;
+    const outW = Math.floor((inW + pads[2] + pads[3] - kw) / stride) + 1;
+    if (outH > 0 && outW > 0) {
+      const dims: ConvDims = [x.shape[0], inH, inW, ci, kh, kw, co, stride, pads[0], pads[2], outH, outW];
+      const tag = pointwise ? 'native conv1x1' : 'native conv';
+      return customOp<tf.Tensor4D>(inputs, (save) => {
+        const [value] = timed(`${tag} fwd`, () =>
+          runNative([x, filter, bias], [[x.shape[0], outH, outW, co]], ([xd, wd, bd], [yd]) => nat.conv2dForward(xd!, wd!, bd, yd, ...dims)),
+        );
+        save([x, filter]);
+        return {
+          value: value as tf.Tensor4D,
+          backward: (dy, [xs, ws]) => {
+            const [dx] = timed(`${tag} dx`, () => runNative([dy, ws], [xs.shape], ([dyd, wd], [dxd]) => nat.conv2dInputGrad(dyd!, wd!, dxd, ...dims)));
+            const grads = timed(`${tag} dW`, () =>
+              runNative([xs, dy], bias ? [ws.shape, [co]] : [ws.shape], ([xd, dyd], [dwd, dbd]) =>
+                nat.conv2dFilterGrad(xd!, dyd!, dwd, dbd ?? null, ...dims),
+              ),
+            );
+            return [dx, ...grads];
+          },
+        };
+      });
+    }
+  }
   return customOp<tf.Tensor4D>(inputs, (save) => {
-    const value = tf.tidy(() => {
+    const value = timed(pointwise ? 'conv1x1 fwd' : 'conv fwd', () => tf.tidy(() => {
       const y = pointwise ? pointwiseForward(x, filter) : tf.conv2d(x, filter, stride, explicit(pads));
       return bias ? tf.add<tf.Tensor4D>(y, bias) : y;
-    });
+    }));
     save([x, filter]);
     return {
       value,
@@ -101,9 +134,12 @@ export function conv2dFast(
         const x0 = xs as tf.Tensor4D;
         const w0 = ws as tf.Tensor4D;
         const grads = pointwise
-          ? pointwiseBackward(x0, w0, dy)
-          : [convInputGrad(dy, w0, x0.shape, stride, pads), convFilterGrad(x0, dy, w0.shape, stride, pads)];
-        if (bias) grads.push(sumBHW(dy));
+          ? timed('conv1x1 bwd', () => pointwiseBackward(x0, w0, dy))
+          : [
+              timed('conv dx', () => convInputGrad(dy, w0, x0.shape, stride, pads)),
+              timed('conv dW', () => convFilterGrad(x0, dy, w0.shape, stride, pads)),
+            ];
+        if (bias) grads.push(timed('conv db', () => sumBHW(dy)));
         return grads;
       },
     };

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { customOp } from './customOp';
 import { useFastKernels } from './kernelMode';
+import { activeNative, runNative } from './native';
+import { timed } from './opTimer';
 
 /** x [N, in] · W [in, out] + b. On 'wasm' and 'cpu' this is `denseFast`, elsewhere `densePlain`. */
 export function dense(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null): tf.Tensor2D {
@@ -18,25 +20,49 @@ export function densePlain(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1
 /**
  * Same value; the gradients are plain 2-D matMuls of explicitly transposed operands
  * (dx = dy·Wᵀ, dW = xᵀ·dy): wasm's BatchMatMul is fast only without transpose flags.
+ * With the native kernels active (./native.ts) the same products run natively.
  */
 export function denseFast(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null): tf.Tensor2D {
   const inputs: tf.Tensor[] = bias ? [x, weight, bias] : [x, weight];
+  const nat = activeNative();
+  if (nat) {
+    const [n, k] = x.shape;
+    const m = weight.shape[1];
+    if (weight.shape[0] !== k) throw new Error(`dense: input has ${k} features, weight expects ${weight.shape[0]}`);
+    return customOp<tf.Tensor2D>(inputs, (save) => {
+      const [value] = timed('native dense fwd', () =>
+        runNative([x, weight, bias], [[n, m]], ([xd, wd, bd], [yd]) => nat.matmul(xd!, wd!, yd, n, m, k, false, false, false, bd)),
+      );
+      save([x, weight]);
+      return {
+        value: value as tf.Tensor2D,
+        backward: (dy, [xs, ws]) =>
+          timed('native dense bwd', () =>
+            runNative([dy, xs, ws], bias ? [[n, k], [k, m], [m]] : [[n, k], [k, m]], ([dyd, xd, wd], [dxd, dwd, dbd]) => {
+              nat.matmul(dyd!, wd!, dxd, n, k, m, false, true, false); // dy·Wᵀ
+              nat.matmul(xd!, dyd!, dwd, k, m, n, true, false, false); // xᵀ·dy
+              if (dbd) nat.sumRows(dyd!, dbd, n, m);
+            }),
+          ),
+      };
+    });
+  }
   return customOp<tf.Tensor2D>(inputs, (save) => {
-    const value = tf.tidy(() => {
+    const value = timed('dense fwd', () => tf.tidy(() => {
       const y: tf.Tensor2D = tf.matMul(x, weight);
       return bias ? tf.add<tf.Tensor2D>(y, bias) : y;
-    });
+    }));
     save([x, weight]);
     return {
       value,
-      backward: (dy, [xs, ws]) => {
+      backward: (dy, [xs, ws]) => timed('dense bwd', () => {
         const grads: tf.Tensor[] = [
           tf.matMul(dy, tf.transpose(ws as tf.Tensor2D)),
           tf.matMul(tf.transpose(xs as tf.Tensor2D), dy),
         ];
         if (bias) grads.push(tf.sum(dy, 0));
         return grads;
-      },
+      }),
     };
   });
 }

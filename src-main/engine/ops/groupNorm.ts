@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { customOp } from './customOp';
 import { useFastKernels } from './kernelMode';
+import { activeNative, runNative } from './native';
+import { timed } from './opTimer';
 import { meanHW } from './reduce';
 import { siluPlain } from './silu';
 
@@ -78,6 +80,7 @@ export function groupNormSiluPlain(
  * G = r(M3 − μM1) (= mean_hw g·x̂):
  *   dβ = HW Σ_b M1,  dγ = HW Σ_b G,  m1 = mean_grp γM1,  m2 = mean_grp γG,
  *   dx = g·(rγ) + x·(−r²m2) + r(μ r m2 − m1).
+ * With the native kernels active (./native.ts) both passes run natively (same formulas, one task per image).
  */
 export function groupNormFast(
   x: tf.Tensor4D,
@@ -96,8 +99,28 @@ export function groupNormFast(
   /** Mean over each group's channels: [B, C] → [B, G]. */
   const meanGroup = (v: tf.Tensor) => tf.mean(tf.reshape(v, [b, groups, cg]), 2);
   const hw4 = (v: tf.Tensor) => meanHW(tf.reshape(v, [b, h, w, c]) as tf.Tensor4D); // [B, C]
+  const nat = activeNative();
+  if (nat) {
+    return customOp<tf.Tensor4D>([x, gamma, beta], (save) => {
+      const [value, mean, rstd] = timed('native groupnorm fwd', () =>
+        runNative([x, gamma, beta], [x.shape, [b, groups], [b, groups]], ([xd, gd, bd], [yd, md, rd]) =>
+          nat.groupNormForward(xd!, gd!, bd!, yd, md, rd, b, hw, c, groups, eps, silu),
+        ),
+      );
+      save([x, mean, rstd, gamma, beta]);
+      return {
+        value: value as tf.Tensor4D,
+        backward: (dy, [xs, mu, r, gm, bt]) =>
+          timed('native groupnorm bwd', () =>
+            runNative([xs, gm, bt, mu, r, dy], [x.shape, [c], [c]], ([xd, gd, bd, md, rd, dyd], [dxd, dgd, dbd]) =>
+              nat.groupNormBackward(xd!, gd!, bd!, md!, rd!, dyd!, dxd, dgd, dbd, b, hw, c, groups, silu),
+            ),
+          ),
+      };
+    });
+  }
   return customOp<tf.Tensor4D>([x, gamma, beta], (save) => {
-    const [value, mean, rstd] = tf.tidy(() => {
+    const [value, mean, rstd] = timed('groupnorm fwd', () => tf.tidy(() => {
       const x3 = tf.reshape(x, [b, hw, c]);
       const mu = meanGroup(meanHW(x)); // [B, G]
       const variance = meanGroup(hw4(tf.squaredDifference(x3, perChannel(mu))));
@@ -107,11 +130,11 @@ export function groupNormFast(
       const y = tf.add(tf.mul(x3, a), k);
       const out = silu ? tf.mul(y, tf.sigmoid(y)) : y;
       return [tf.reshape(out, x.shape), mu, r];
-    });
+    }));
     save([x, mean, rstd, gamma, beta]);
     return {
       value: value as tf.Tensor4D,
-      backward: (dy, [xs, mu, r, gm, bt]) => {
+      backward: (dy, [xs, mu, r, gm, bt]) => timed('groupnorm bwd', () => {
         const x3 = tf.reshape(xs, [b, hw, c]);
         const a = tf.mul(perChannel(r), gm); // rγ, [B, 1, C]
         let g = tf.reshape(dy, [b, hw, c]);
@@ -131,7 +154,7 @@ export function groupNormFast(
         const k = tf.mul(r, tf.sub(tf.mul(tf.mul(mu, r), m2), m1));
         const dx = tf.add(tf.add(tf.mul(g, a), tf.mul(x3, perChannel(q))), perChannel(k));
         return [tf.reshape(dx, x.shape), dgamma, dbeta];
-      },
+      }),
     };
   });
 }

@@ -15,6 +15,7 @@ export { attentionCore } from './attention';
 export { upsampleNearest2x } from './upsample';
 
 export { setKernelMode, getKernelMode, useFastKernels, type KernelMode } from './kernelMode';
+export { setNativeKernels, nativeKernelsEnabled, activeNative, setNativeThreads } from './native';
 export { conv2dFast, conv2dPlain, resolveConvPadding } from './conv2d';
 export { denseFast, densePlain } from './dense';
 export { groupNormFast, groupNormPlain, groupNormSiluPlain } from './groupNorm';

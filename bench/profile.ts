@@ -1,0 +1,65 @@
+/**
+ * Where a training step's time goes: `npx tsx bench/profile.ts [--config A8] [--backend wasm] [--steps 3]`.
+ * Prints (1) wall time per op category (conv forward / input grad / filter grad, dense, attention, group norm,
+ * native vs tfjs) from the ops' own timers (opTimer.ts) and (2) tfjs kernel time per kernel name from tf.profile.
+ * The rest of a step (losses, Adam, EMA, flatten/unflatten, tape bookkeeping) is "other".
+ */
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend, describeBackend } from '../src-main/engine/backend/selectBackend';
+import { opTimes, resetOpTimes, setOpTiming } from '../src-main/engine/ops/opTimer';
+import type { BackendPreference } from '../src-shared/config/enums';
+import { parseArgs } from '../src-main/cli/args';
+import { makeTrainer, TRAIN_CONFIGS } from './train';
+
+const { options } = parseArgs(process.argv.slice(2), {
+  config: { type: 'string', description: 'bench config (default A8)' },
+  backend: { type: 'string', description: 'backend preference (default auto)' },
+  steps: { type: 'number', description: 'profiled steps (default 3)' },
+});
+const name = (options.config as string | undefined) ?? 'A8';
+const c = TRAIN_CONFIGS.find((x) => x.name === name);
+if (!c) throw new Error(`unknown config ${name}`);
+const steps = Number(options.steps ?? 3);
+const backend = await selectBackend((options.backend as BackendPreference | undefined) ?? 'auto');
+process.stdout.write(`backend: ${describeBackend(backend)}\nconfig ${name}, ${steps} steps\n`);
+const trainer = makeTrainer(c);
+trainer.trainStep();
+trainer.trainStep();
+
+// (1) op categories, wall time.
+setOpTiming(true);
+resetOpTimes();
+let t0 = performance.now();
+for (let i = 0; i < steps; i++) trainer.trainStep();
+const stepMs = (performance.now() - t0) / steps;
+setOpTiming(false);
+const cats = [...opTimes().entries()].sort((a, b) => b[1].ms - a[1].ms);
+let covered = 0;
+process.stdout.write(`\nstep ${stepMs.toFixed(0)} ms (with timers)\n  category                        ms/step   share  calls/step\n`);
+for (const [k, v] of cats) {
+  covered += v.ms;
+  process.stdout.write(`  ${k.padEnd(30)} ${(v.ms / steps).toFixed(1).padStart(8)}  ${((100 * v.ms) / steps / stepMs).toFixed(1).padStart(5)}%  ${(v.calls / steps).toFixed(0).padStart(6)}\n`);
+}
+process.stdout.write(`  ${'other (outside the timed ops)'.padEnd(30)} ${(stepMs - covered / steps).toFixed(1).padStart(8)}  ${((100 * (stepMs - covered / steps)) / stepMs).toFixed(1).padStart(5)}%\n`);
+
+// (2) tfjs kernels.
+t0 = performance.now();
+const info = await tf.profile(() => {
+  for (let i = 0; i < steps; i++) trainer.trainStep();
+});
+const profMs = (performance.now() - t0) / steps;
+const byKernel = new Map<string, { ms: number; calls: number }>();
+for (const k of info.kernels) {
+  const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+  e.ms += Number(k.kernelTimeMs) || 0;
+  e.calls += 1;
+  byKernel.set(k.name, e);
+}
+let kTotal = 0;
+for (const v of byKernel.values()) kTotal += v.ms;
+process.stdout.write(`\ntfjs kernels (tf.profile; step ${profMs.toFixed(0)} ms under the profiler, kernels ${(kTotal / steps).toFixed(0)} ms)\n`);
+for (const [k, v] of [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
+  process.stdout.write(`  ${k.padEnd(30)} ${(v.ms / steps).toFixed(1).padStart(8)}  ${((100 * v.ms) / kTotal).toFixed(1).padStart(5)}%  ${(v.calls / steps).toFixed(0).padStart(6)}\n`);
+}
+trainer.dispose();
+process.exit(0);

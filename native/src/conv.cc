@@ -1,0 +1,260 @@
+// Convolutions (NHWC input, HWIO filter) as GEMMs without an im2col buffer: the micro-kernels read the input
+// through per-tap pointer tables (a pointer to the pixel's channel run, or to zeros in the padding).
+//  - forward: Y[B·Ho·Wo, Co] = cols(X) · W[KH·KW·Ci, Co]; 6 positions × 16 channels per micro-tile, blocks of
+//    positions split into tasks;
+//  - input gradient, stride 1: a forward conv of dy with the filter rotated 180° and in/out swapped;
+//    stride > 1: per image, dcols = dy · Wᵀ, then col2im (scatter-add), images split into tasks;
+//  - filter gradient: dWᵀ[Co, K] = Σ_p dy[p]ᵀ · cols(X)[p]: 6 output × 16 input channels per micro-tile, positions
+//    in chunks summed in a fixed order into a fixed number of partials (identical results for any thread count),
+//    plus db = Σ dy.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "gemm.h"
+#include "kernels.h"
+
+namespace iddpm {
+
+namespace {
+
+constexpr int kTileRows = 48;     // output positions per forward task block (8 micro-tiles)
+constexpr int kChunk = 256;       // positions per filter-gradient chunk
+constexpr int kMaxGroups = 8;     // filter-gradient partial sums (fixed by the shape, not the thread count)
+
+// Pointers of one micro-tile (rows m0 .. m0+mr of the output) for every tap: ptrs[t·MR + r] → x[b, ih, iw, 0]
+// or `zeros` when the tap falls into the padding (rows ≥ mr also read zeros).
+void tile_pointers(const float* x, const float* zeros, const ConvGeom& g, int m0, int mr, const float** ptrs) {
+  const int hw = g.Ho * g.Wo;
+  const int taps = g.KH * g.KW;
+  for (int r = 0; r < MR; r++) {
+    if (r >= mr) {
+      for (int t = 0; t < taps; t++) ptrs[t * MR + r] = zeros;
+      continue;
+    }
+    const int m = m0 + r;
+    const int b = m / hw, rem = m - b * hw;
+    const int oh = rem / g.Wo, ow = rem - oh * g.Wo;
+    const int ih0 = oh * g.stride - g.pt, iw0 = ow * g.stride - g.pl;
+    const float* xb = x + (long)b * g.H * g.W * g.Ci;
+    for (int kh = 0; kh < g.KH; kh++) {
+      const int ih = ih0 + kh;
+      for (int kw = 0; kw < g.KW; kw++) {
+        const int iw = iw0 + kw;
+        ptrs[(kh * g.KW + kw) * MR + r] =
+            (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) ? xb + ((long)ih * g.W + iw) * g.Ci : zeros;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void conv2d_forward(const float* x, const float* w, const float* bias, float* y, const ConvGeom& g) {
+  const int m = g.B * g.Ho * g.Wo;
+  const int taps = g.KH * g.KW;
+  const int k = taps * g.Ci;
+  const int n = g.Co;
+  if (m == 0 || n == 0) return;
+  float* bp = thread_scratch(kPackB, packed_b_size(n, k));
+  pack_b_strips(bp, n, k, PackBRowMajor{w, n});
+  std::vector<float> zeros(g.Ci, 0.f);
+  const IndirectKernel kern = indirect_kernel();
+  const int strips = (n + NR - 1) / NR;
+  // Small problems run as one task (handing out work costs more than it saves).
+  const long work = (long)m * n * k;
+  const int block = work < 2000000 ? m : kTileRows;
+  const int tasks = (m + block - 1) / block;
+  pool().run(tasks, [&](int t, int) {
+    const int r0 = t * block, r1 = std::min(m, r0 + block);
+    const int tiles = (r1 - r0 + MR - 1) / MR;
+    const float** ptrs = reinterpret_cast<const float**>(thread_scratch(kTile0, (size_t)tiles * taps * MR * 2));
+    for (int i = 0; i < tiles; i++) {
+      const int m0 = r0 + i * MR;
+      tile_pointers(x, zeros.data(), g, m0, std::min(MR, r1 - m0), ptrs + (long)i * taps * MR);
+    }
+    if (bias) {
+      for (int i = r0; i < r1; i++) std::memcpy(y + (long)i * n, bias, n * sizeof(float));
+    }
+    for (int s = 0; s < strips; s++) {
+      const float* bs = bp + (long)s * k * NR;
+      const int nr = std::min(NR, n - s * NR);
+      for (int i = 0; i < tiles; i++) {
+        const int m0 = r0 + i * MR;
+        kern(taps, g.Ci, ptrs + (long)i * taps * MR, bs, y + (long)m0 * n + s * NR, n, bias != nullptr,
+             std::min(MR, r1 - m0), nr);
+      }
+    }
+  });
+}
+
+void conv2d_input_grad(const float* dy, const float* w, float* dx, const ConvGeom& g) {
+  const long in_size = (long)g.B * g.H * g.W * g.Ci;
+  if (in_size == 0) return;
+  const int taps = g.KH * g.KW;
+  if (g.stride == 1) {
+    // dx = conv(dy, rot180(w) with in/out swapped), padding KH−1−pt / KW−1−pl, output H×W.
+    std::vector<float> wr((size_t)taps * g.Co * g.Ci);
+    for (int t = 0; t < taps; t++) {
+      const float* src = w + (long)(taps - 1 - t) * g.Ci * g.Co;  // [Ci, Co]
+      float* dst = wr.data() + (long)t * g.Co * g.Ci;              // [Co, Ci]
+      for (int ci = 0; ci < g.Ci; ci++)
+        for (int co = 0; co < g.Co; co++) dst[(long)co * g.Ci + ci] = src[(long)ci * g.Co + co];
+    }
+    ConvGeom r{g.B, g.Ho, g.Wo, g.Co, g.KH, g.KW, g.Ci, 1, g.KH - 1 - g.pt, g.KW - 1 - g.pl, g.H, g.W};
+    conv2d_forward(dy, wr.data(), nullptr, dx, r);
+    return;
+  }
+  // Strided: per image, dcols[Ho·Wo, K] = dy_img · Wᵀ, then scatter-add (col2im) into dx_img.
+  const int k = taps * g.Ci;
+  const int hw = g.Ho * g.Wo;
+  const long img_in = (long)g.H * g.W * g.Ci;
+  float* bt = thread_scratch(kPackB, packed_b_size(k, g.Co));
+  pack_b_strips(bt, k, g.Co, PackBTransposed{w, g.Co});
+  const IndirectKernel kern = indirect_kernel();
+  const int strips = (k + NR - 1) / NR;
+  std::vector<float> zeros(g.Co, 0.f);
+  pool().run(g.B, [&](int b, int) {
+    float* dxb = dx + b * img_in;
+    std::memset(dxb, 0, img_in * sizeof(float));
+    if (hw == 0) return;
+    float* cols = thread_scratch(kTile1, (size_t)hw * k);
+    const float* dyb = dy + (long)b * hw * g.Co;
+    for (int m0 = 0; m0 < hw; m0 += MR) {
+      const int mr = std::min(MR, hw - m0);
+      const float* ptrs[MR];
+      for (int r = 0; r < MR; r++) ptrs[r] = r < mr ? dyb + (long)(m0 + r) * g.Co : zeros.data();
+      for (int s = 0; s < strips; s++)
+        kern(1, g.Co, ptrs, bt + (long)s * g.Co * NR, cols + (long)m0 * k + s * NR, k, false, mr,
+             std::min(NR, k - s * NR));
+    }
+    for (int oh = 0; oh < g.Ho; oh++) {
+      for (int ow = 0; ow < g.Wo; ow++) {
+        const float* c = cols + ((long)oh * g.Wo + ow) * k;
+        for (int kh = 0; kh < g.KH; kh++) {
+          const int ih = oh * g.stride - g.pt + kh;
+          if (ih < 0 || ih >= g.H) continue;
+          for (int kw = 0; kw < g.KW; kw++) {
+            const int iw = ow * g.stride - g.pl + kw;
+            if (iw < 0 || iw >= g.W) continue;
+            float* d = dxb + ((long)ih * g.W + iw) * g.Ci;
+            const float* src = c + (long)(kh * g.KW + kw) * g.Ci;
+            for (int ci = 0; ci < g.Ci; ci++) d[ci] += src[ci];
+          }
+        }
+      }
+    }
+  });
+}
+
+void conv2d_filter_grad(const float* x, const float* dy, float* dw, float* db, const ConvGeom& g) {
+  const int m = g.B * g.Ho * g.Wo;
+  const int taps = g.KH * g.KW;
+  const int k = taps * g.Ci;
+  const int co = g.Co;
+  if (m == 0) {
+    std::memset(dw, 0, (size_t)k * co * sizeof(float));
+    if (db) std::memset(db, 0, co * sizeof(float));
+    return;
+  }
+  // dWᵀ[co, (tap, ci)] = Σ_p dy[p, co] · x[pixel(p, tap), ci], positions in chunks of kChunk, chunks in a fixed
+  // number of groups (each summed in order into its own partial), partials summed in group order.
+  const int chunks = (m + kChunk - 1) / kChunk;
+  const int groups = std::min(kMaxGroups, chunks);
+  const size_t part = (size_t)co * k;
+  float* partial = thread_scratch(kTile2, part * groups);
+  float* dbp = thread_scratch(kTile3, (size_t)co * groups);
+  std::vector<float> zeros(std::max(g.Ci, NR), 0.f);
+  const OuterKernel kern = outer_kernel();
+  const int hw = g.Ho * g.Wo;
+  pool().run(groups, [&](int gi, int) {
+    const int c0 = (int)((long)chunks * gi / groups), c1 = (int)((long)chunks * (gi + 1) / groups);
+    float* pg = partial + gi * part;
+    float* dbg = dbp + (long)gi * co;
+    for (int j = 0; j < co; j++) dbg[j] = 0.f;
+    const float** xp = reinterpret_cast<const float**>(thread_scratch(kTile1, (size_t)taps * kChunk * 2));
+    for (int ch = c0; ch < c1; ch++) {
+      const int p0 = ch * kChunk, len = std::min(m, p0 + kChunk) - p0;
+      for (int i = 0; i < len; i++) {
+        const int mm = p0 + i;
+        const int b = mm / hw, rem = mm - b * hw;
+        const int oh = rem / g.Wo, ow = rem - oh * g.Wo;
+        const int ih0 = oh * g.stride - g.pt, iw0 = ow * g.stride - g.pl;
+        const float* xb = x + (long)b * g.H * g.W * g.Ci;
+        for (int kh = 0; kh < g.KH; kh++) {
+          const int ih = ih0 + kh;
+          for (int kw = 0; kw < g.KW; kw++) {
+            const int iw = iw0 + kw;
+            xp[(long)(kh * g.KW + kw) * kChunk + i] =
+                (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) ? xb + ((long)ih * g.W + iw) * g.Ci : zeros.data();
+          }
+        }
+      }
+      const float* dyc = dy + (long)p0 * co;
+      const bool acc = ch > c0;
+      for (int t = 0; t < taps; t++) {
+        for (int o0 = 0; o0 < co; o0 += MR) {
+          const int mr = std::min(MR, co - o0);
+          for (int ci0 = 0; ci0 < g.Ci; ci0 += NR) {
+            kern(len, dyc + o0, co, xp + (long)t * kChunk, ci0, pg + (long)o0 * k + t * g.Ci + ci0, k, acc, mr,
+                 std::min(NR, g.Ci - ci0));
+          }
+        }
+      }
+      for (int i = 0; i < len; i++) {
+        const float* r = dyc + (long)i * co;
+        for (int j = 0; j < co; j++) dbg[j] += r[j];
+      }
+    }
+  });
+  // dw[p, o] = Σ_g partial[g][o, p], in group order; rows of dw split into tasks.
+  const int rows_per = std::max(64, (k + 7) / 8);
+  const int tasks = (k + rows_per - 1) / rows_per;
+  pool().run(tasks, [&](int t, int) {
+    const int q0 = t * rows_per, q1 = std::min(k, q0 + rows_per);
+    for (int q = q0; q < q1; q++) {
+      float* d = dw + (long)q * co;
+      for (int o = 0; o < co; o++) d[o] = partial[(long)o * k + q];
+      for (int gi = 1; gi < groups; gi++) {
+        const float* src = partial + gi * part;
+        for (int o = 0; o < co; o++) d[o] += src[(long)o * k + q];
+      }
+    }
+  });
+  if (db) {
+    for (int j = 0; j < co; j++) db[j] = dbp[j];
+    for (int gi = 1; gi < groups; gi++)
+      for (int j = 0; j < co; j++) db[j] += dbp[(long)gi * co + j];
+  }
+}
+
+void matmul(const float* a, const float* b, float* c, int m, int n, int k, bool trans_a, bool trans_b,
+            bool accumulate, const float* bias) {
+  if (m == 0 || n == 0) return;
+  if (bias) {
+    if (!accumulate)
+      for (int i = 0; i < m; i++) std::memcpy(c + (long)i * n, bias, n * sizeof(float));
+    else
+      for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) c[(long)i * n + j] += bias[j];
+    accumulate = true;
+  }
+  if (!trans_a && !trans_b)
+    gemm_parallel(m, n, k, PackARowMajor{a, k}, PackBRowMajor{b, n}, c, n, accumulate);
+  else if (!trans_a && trans_b)
+    gemm_parallel(m, n, k, PackARowMajor{a, k}, PackBTransposed{b, k}, c, n, accumulate);
+  else if (trans_a && !trans_b)
+    gemm_parallel(m, n, k, PackATransposed{a, m}, PackBRowMajor{b, n}, c, n, accumulate);
+  else
+    gemm_parallel(m, n, k, PackATransposed{a, m}, PackBTransposed{b, k}, c, n, accumulate);
+}
+
+void sum_rows(const float* a, float* out, int rows, int cols) {
+  for (int j = 0; j < cols; j++) out[j] = 0.f;
+  for (int i = 0; i < rows; i++) {
+    const float* r = a + (long)i * cols;
+    for (int j = 0; j < cols; j++) out[j] += r[j];
+  }
+}
+
+}  // namespace iddpm

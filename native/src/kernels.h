@@ -1,0 +1,39 @@
+// The native kernels behind the addon's exports. All tensors are dense float32, NHWC / row-major.
+#pragma once
+
+namespace iddpm {
+
+struct ConvGeom {
+  int B, H, W, Ci;  // input
+  int KH, KW, Co;   // filter [KH, KW, Ci, Co]
+  int stride;
+  int pt, pl;  // top / left zero padding (bottom / right follow from Ho, Wo)
+  int Ho, Wo;  // output
+};
+
+// y[B,Ho,Wo,Co] = conv(x, w) (+ bias).
+void conv2d_forward(const float* x, const float* w, const float* bias, float* y, const ConvGeom& g);
+// dx[B,H,W,Ci] from dy[B,Ho,Wo,Co].
+void conv2d_input_grad(const float* dy, const float* w, float* dx, const ConvGeom& g);
+// dw[KH,KW,Ci,Co] (and db[Co] when non-null) from x and dy.
+void conv2d_filter_grad(const float* x, const float* dy, float* dw, float* db, const ConvGeom& g);
+
+// c[m,n] (+)= op(a)·op(b) (+ bias[n] when non-null); op(a) is a[m,k] or, transposed, a stored [k,m]; likewise b.
+void matmul(const float* a, const float* b, float* c, int m, int n, int k, bool trans_a, bool trans_b,
+            bool accumulate, const float* bias);
+// out[cols] = Σ over rows of a[rows, cols] (in row order).
+void sum_rows(const float* a, float* out, int rows, int cols);
+
+// qkv [B,T,3·heads·d] (head h owns channels [h·3d, (h+1)·3d) = q|k|v) → out [B,T,heads·d]; weights [B·heads,T,T].
+void attention_forward(const float* qkv, float* out, float* weights, int B, int T, int heads, int d);
+void attention_backward(const float* qkv, const float* weights, const float* dy, float* dqkv, int B, int T,
+                        int heads, int d);
+
+// GroupNorm (+SiLU) over x [B, HW, C] with G groups; mean / rstd are [B, G].
+void group_norm_forward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
+                        int B, int HW, int C, int G, float eps, bool silu);
+void group_norm_backward(const float* x, const float* gamma, const float* beta, const float* mean,
+                         const float* rstd, const float* dy, float* dx, float* dgamma, float* dbeta, int B, int HW,
+                         int C, int G, bool silu);
+
+}  // namespace iddpm

@@ -1,0 +1,119 @@
+/**
+ * Loads the native kernels (native/: a Node-API addon built by `npm install`'s postinstall, or
+ * `npm run build:native`): multi-threaded AVX2/FMA GEMM, convolutions, attention and GroupNorm for the
+ * 'wasm' and 'cpu' backends (see ../ops/native.ts for how the ops use them).
+ *
+ * Never throws: without the addon (no toolchain at install, IDDPM_NATIVE=0, a broken build) `addon` is null and
+ * `reason` says why, and the ops run on tfjs's kernels. Loaded once per process; the result is cached.
+ *
+ * Environment: IDDPM_NATIVE=0 disables the addon; IDDPM_NATIVE_PATH points at another iddpm_native.node;
+ * IDDPM_THREADS sets the thread count (default: the physical cores); IDDPM_NO_AVX2=1 forces the portable kernels.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeInfo {
+  /** Threads the kernels run on (the caller's thread included). */
+  threads: number;
+  physicalCores: number;
+  /** Whether the AVX2+FMA micro-kernels run (else the portable ones). */
+  avx2: boolean;
+  /** Whether the CPU has AVX2 and FMA. */
+  cpuAvx2: boolean;
+  microKernel: string;
+  /** Interface version of the addon; a mismatch means a stale build. */
+  abi: number;
+}
+
+/** The addon's exports. Every array is a Float32Array of exactly the size the shapes imply (checked natively). */
+export interface NativeAddon {
+  info(): NativeInfo;
+  setThreads(threads: number): number;
+  setAvx2(on: boolean): boolean;
+  matmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean, accumulate: boolean, bias?: Float32Array | null): void;
+  sumRows(a: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  conv2dForward(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, ...dims: ConvDims): void;
+  conv2dInputGrad(dy: Float32Array, w: Float32Array, dx: Float32Array, ...dims: ConvDims): void;
+  conv2dFilterGrad(x: Float32Array, dy: Float32Array, dw: Float32Array, db: Float32Array | null, ...dims: ConvDims): void;
+  attentionForward(qkv: Float32Array, out: Float32Array, weights: Float32Array, b: number, t: number, heads: number, d: number): void;
+  attentionBackward(qkv: Float32Array, weights: Float32Array, dy: Float32Array, dqkv: Float32Array, b: number, t: number, heads: number, d: number): void;
+  groupNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array, b: number, hw: number, c: number, groups: number, eps: number, silu: boolean): void;
+  groupNormBackward(x: Float32Array, gamma: Float32Array, beta: Float32Array, mean: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, b: number, hw: number, c: number, groups: number, silu: boolean): void;
+}
+
+/** B, H, W, Ci, KH, KW, Co, stride, padTop, padLeft, Ho, Wo. */
+export type ConvDims = [number, number, number, number, number, number, number, number, number, number, number, number];
+
+export interface NativeStatus {
+  addon: NativeAddon | null;
+  /** Loaded: "2 threads, AVX2"; else why not, e.g. "not built (…)". */
+  reason: string;
+  /** The file loaded or tried, if any. */
+  path: string | null;
+}
+
+const ABI = 1;
+const FILE = path.join('native', 'build', 'Release', 'iddpm_native.node');
+const REQUIRED: (keyof NativeAddon)[] = ['info', 'setThreads', 'matmul', 'sumRows', 'conv2dForward', 'conv2dInputGrad', 'conv2dFilterGrad', 'attentionForward', 'attentionBackward', 'groupNormForward', 'groupNormBackward'];
+
+let cached: NativeStatus | undefined;
+
+/** Where the addon may be: IDDPM_NATIVE_PATH, then native/build/Release under this file's ancestors and the cwd. */
+export function nativeCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  const out: string[] = [];
+  if (env.IDDPM_NATIVE_PATH) out.push(path.resolve(env.IDDPM_NATIVE_PATH));
+  let dir: string | null = null;
+  try {
+    dir = path.dirname(fileURLToPath(import.meta.url));
+  } catch {
+    dir = null;
+  }
+  for (let i = 0; dir && i < 7; i++) {
+    out.push(path.join(dir, FILE));
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  out.push(path.resolve(process.cwd(), FILE));
+  return [...new Set(out)];
+}
+
+export function describeThreads(info: NativeInfo): string {
+  return `${info.threads} thread${info.threads === 1 ? '' : 's'}, ${info.avx2 ? 'AVX2' : info.cpuAvx2 ? 'portable kernels (AVX2 off by IDDPM_NO_AVX2)' : 'portable kernels (no AVX2 on this CPU)'}`;
+}
+
+/** Load (once per process) and return the addon, or null with the reason. A non-default `env` is never cached. */
+export function loadNative(env: NodeJS.ProcessEnv = process.env): NativeStatus {
+  if (env !== process.env) return tryLoad(env);
+  cached ??= tryLoad(env);
+  return cached;
+}
+
+function tryLoad(env: NodeJS.ProcessEnv): NativeStatus {
+  const flag = env.IDDPM_NATIVE?.trim().toLowerCase();
+  if (flag === '0' || flag === 'false' || flag === 'off') return { addon: null, reason: 'disabled by IDDPM_NATIVE=0', path: null };
+  const file = nativeCandidates(env).find((p) => existsSync(p));
+  if (!file) {
+    return { addon: null, reason: 'not built (no native/build/Release/iddpm_native.node: run npm install or npm run build:native; needs a C++ compiler)', path: null };
+  }
+  let addon: NativeAddon;
+  try {
+    addon = createRequire(import.meta.url)(file) as NativeAddon;
+  } catch (err) {
+    const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    return { addon: null, reason: `failed to load ${file}: ${msg} (rebuild with npm run build:native)`, path: file };
+  }
+  const missing = REQUIRED.filter((k) => typeof addon[k] !== 'function');
+  let info: NativeInfo | null = null;
+  try {
+    info = missing.length ? null : addon.info();
+  } catch {
+    info = null;
+  }
+  if (!info || info.abi !== ABI) {
+    return { addon: null, reason: `stale build at ${file} (rebuild with npm run build:native)`, path: file };
+  }
+  return { addon, reason: describeThreads(info), path: file };
+}
