@@ -472,7 +472,7 @@ export class RunService implements P.StudioApi {
       case 'error':
         a.finished = true;
         writer.flush();
-        this.finishRun(runId, msg.stopped ? a.intent : null, msg.message, null);
+        this.finishRun(runId, msg.stopped ? a.intent : null, msg.stopped ? null : msg.message, null);
         break;
       default:
         break;

@@ -343,8 +343,14 @@ export class Trainer {
     while (this.step < until) {
       if (opts.signal?.aborted) break;
       this.trainStep();
-      if (due(cfg.intervals.evalEvery)) await this.evaluateVlbTerms(opts.signal);
-      if (due(cfg.intervals.previewEvery)) await this.preview(opts.signal);
+      try {
+        if (due(cfg.intervals.evalEvery)) await this.evaluateVlbTerms(opts.signal);
+        if (due(cfg.intervals.previewEvery)) await this.preview(opts.signal);
+      } catch (e) {
+        // A stop during an evaluation or preview ends the run normally: the step itself is complete.
+        if ((e as Error).name === 'AbortError' && opts.signal?.aborted) break;
+        throw e;
+      }
       if (due(cfg.intervals.checkpointEvery)) await opts.onCheckpointDue?.(this);
       await checkpointLoop(undefined, 'training');
     }
