@@ -107,10 +107,11 @@ describe('run service', () => {
     expect(d.checkpoints.at(-1)?.step).toBe(12);
   });
 
-  it('stop ends a run with a checkpoint at its current step; it can be started again', async () => {
+  it('stop ends a run with a checkpoint at its current step, also when it lands during a VLB evaluation', async () => {
     harness = await startHarness();
     const h = harness;
-    const run = await h.service.createRun({ config: tiny({ training: { maxSteps: 1000 }, intervals: { evalEvery: 0, previewEvery: 0, checkpointEvery: 0, gnsEvery: 0 } }), start: true });
+    // An evaluation every 2 steps takes most of the time, so the stop most likely lands inside one.
+    const run = await h.service.createRun({ config: tiny({ training: { maxSteps: 1000 }, intervals: { evalEvery: 2, previewEvery: 0, checkpointEvery: 0, gnsEvery: 0 } }), start: true });
     await h.waitFor(() => h.events.some((e) => e.type === 'metrics' && e.runId === run.id && e.rows.some((r) => r.step >= 2)), 'two steps');
     await h.service.stopRun(run.id);
     const end = await h.waitFor(() => {
