@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- --only A8,B16] [--json] [--backend wasm]`: speed of the engine (and, once it exists,
- * the store). Prints a table and ratios against the reference PyTorch timings measured on this machine
+ * `npm run bench [-- --only A8,B16] [--json] [--backend wasm]`: speed of the engine, the store and the
+ * chart decimation. Prints a table and ratios against the reference PyTorch timings measured on this machine
  * (TFJS-CPU-NOTES.md); --json prints one object mapping each config to its numbers.
  */
 import { selectBackend, describeBackend } from '../src-main/engine/backend/selectBackend';
@@ -8,17 +8,18 @@ import type { BackendPreference } from '../src-shared/config/enums';
 import { parseArgs } from '../src-main/cli/args';
 import { benchTrain, TRAIN_CONFIGS } from './train';
 import { benchStore } from './store';
+import { benchLttb } from './lttb';
 
 /** Reference PyTorch CPU timings on this 2-core machine (ms per training step), for the ratio column. */
 const REFERENCE_TRAIN_MS: Record<string, number> = { A8: 410 };
 
 const { options } = parseArgs(process.argv.slice(2), {
-  only: { type: 'list', description: 'configs to run (A8, A32, B16, store)' },
+  only: { type: 'list', description: 'configs to run (A8, A32, B16, store, charts)' },
   json: { type: 'boolean', description: 'print JSON only' },
   backend: { type: 'string', description: 'backend preference (default auto)' },
   steps: { type: 'number', description: 'timed training steps per config (default 5)' },
 });
-const KNOWN = [...TRAIN_CONFIGS.map((c) => c.name), 'store'];
+const KNOWN = [...TRAIN_CONFIGS.map((c) => c.name), 'store', 'charts'];
 const only = (options.only as string[] | undefined) ?? KNOWN;
 const unknown = only.filter((n) => !KNOWN.includes(n));
 if (unknown.length) {
@@ -55,6 +56,13 @@ if (only.includes('store')) {
         `read a ${r.points}-point loss series: ${round(r.read2000PointsMs, 1)} ms (median of 5)  run detail, 10 series: ${round(r.runDetailMs, 1)} ms\n`,
     );
   }
+}
+if (only.includes('charts')) {
+  // The renderer's LTTB decimation of a 100,000-step series to a chart's width (the part of a redraw that
+  // grows with the run's length; Chart.js then draws ~1,000 points).
+  const r = benchLttb();
+  results.charts = { lttb100kTo1kMs: round(r.msMedian, 2) };
+  if (!options.json) process.stdout.write(`charts: LTTB ${r.points} → ${r.threshold} points ${round(r.msMedian, 2)} ms (median of ${r.runs}); budget for a whole redraw 50 ms\n`);
 }
 if (options.json) process.stdout.write(`${JSON.stringify(results)}\n`);
 process.exit(0);
