@@ -13,7 +13,15 @@ export class EventHub {
   private readonly pendingLatest = new Map<string, StudioEvent>();
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly intervalMs = 100) {}
+  /**
+   * @param beforeFlush runs before pending events go out: the service flushes its metric writers there, so
+   *   every row a subscriber receives is already in the store and a late subscriber's backfill plus the
+   *   live rows that follow leave no gap.
+   */
+  constructor(
+    private readonly intervalMs = 100,
+    private readonly beforeFlush: () => void = () => {},
+  ) {}
 
   subscribe(fn: Subscriber): () => void {
     this.subscribers.add(fn);
@@ -51,6 +59,7 @@ export class EventHub {
       clearTimeout(this.timer);
       this.timer = null;
     }
+    this.beforeFlush();
     for (const [runId, rows] of this.pendingRows) this.emit({ type: 'metrics', runId, rows });
     this.pendingRows.clear();
     const latest = [...this.pendingLatest.values()];

@@ -12,7 +12,7 @@ import { validateRunConfig } from '../../src-shared/config/validate';
 import type * as P from '../../src-shared/protocol';
 import { describeBackend } from '../engine/backend/selectBackend';
 import { createZip } from '../imageio/zip';
-import { openStore, type Store } from '../store';
+import { openStore, type MetricsWriter, type Store } from '../store';
 import type { MetricName as StoreMetric, StepMetricRow } from '../store/types';
 import { EventHub } from './eventHub';
 import { ensureDir, listCheckpoints as listCheckpointFiles, newRunId, runDir } from './runFiles';
@@ -42,6 +42,8 @@ interface Active {
   intent: 'pause' | 'stop' | 'cancel' | 'delete' | null;
   finished: boolean;
   resumeStep: number;
+  /** Buffers the run's step metrics into the store (training only). */
+  writer: MetricsWriter | null;
 }
 
 export async function createRunService(opts: RunServiceOptions): Promise<RunService> {
@@ -51,7 +53,7 @@ export async function createRunService(opts: RunServiceOptions): Promise<RunServ
 }
 
 export class RunService implements P.StudioApi {
-  private readonly hub = new EventHub();
+  private readonly hub = new EventHub(100, () => this.flushWriters());
   private readonly queue: Work[] = [];
   private readonly active = new Map<string, Active>();
   private readonly urls: UrlMapper;
@@ -261,6 +263,20 @@ export class RunService implements P.StudioApi {
     this.hub.emit({ type: 'runDeleted', runId });
   }
 
+  /** Writes buffered metric rows now (called before live events go out). */
+  private flushWriters(): void {
+    for (const a of this.active.values()) {
+      try {
+        a.writer?.flush();
+      } catch (e) {
+        if (a.finished) continue;
+        a.finished = true;
+        a.worker.kill('SIGKILL');
+        this.failWork(a.work, `could not store the run's metrics: ${(e as Error).message}`);
+      }
+    }
+  }
+
   private emitRun(runId: string): P.RunSummary {
     const s = this.summary(runId)!;
     this.hub.latest(`run:${runId}`, { type: 'run', run: s });
@@ -404,7 +420,7 @@ export class RunService implements P.StudioApi {
   private launch(work: Work, request: JobRequest, resumeStep: number): void {
     const worker = this.workerFactory();
     const key = work.kind === 'train' ? trainKey(work.runId) : jobKey(work.jobId);
-    const a: Active = { work, worker, intent: null, finished: false, resumeStep };
+    const a: Active = { work, worker, intent: null, finished: false, resumeStep, writer: null };
     this.active.set(key, a);
     if (work.kind === 'train') this.store.updateRun(work.runId, { workerPid: worker.pid ?? null });
     const writer =
@@ -419,6 +435,7 @@ export class RunService implements P.StudioApi {
             },
           })
         : null;
+    a.writer = writer;
     worker.onMessage((msg) => {
       try {
         if (msg.type === 'ready') worker.send({ type: 'start', job: request });

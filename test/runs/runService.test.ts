@@ -36,6 +36,17 @@ describe('run service', () => {
     const h = harness;
     const second: StudioEvent[] = [];
     h.service.subscribe((e) => second.push(e));
+    // A late subscriber (a page opened mid-run): subscribes, then backfills from the store, and merges.
+    const late = { live: new Map<number, number>(), backfill: new Map<number, number>(), joined: false };
+    h.service.subscribe((e) => {
+      if (e.type !== 'metrics') return;
+      if (!late.joined) {
+        late.joined = true;
+        void h.service.runDetail(e.runId, 1000).then((d) => d.series.loss?.step.forEach((s, i) => late.backfill.set(s, d.series.loss!.value[i])));
+        return; // this batch is already in the store: the backfill covers it
+      }
+      for (const r of e.rows) late.live.set(r.step, r.loss);
+    });
     const run = await h.service.createRun({ config: tiny(), preset: 'tiny-test', start: true });
     expect(['queued', 'running']).toContain(run.status);
     const end = await h.waitFor(() => {
@@ -63,6 +74,9 @@ describe('run service', () => {
     const live = h.events.flatMap((e) => (e.type === 'metrics' && e.runId === run.id ? e.rows : []));
     expect(live.map((r) => r.step)).toEqual(d.series.loss?.step);
     expect(live.map((r) => r.loss)).toEqual(d.series.loss?.value);
+    const merged = new Map([...late.backfill, ...late.live]);
+    expect([...merged.keys()].sort((a, b) => a - b)).toEqual(d.series.loss?.step);
+    expect([...merged.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v)).toEqual(d.series.loss?.value);
 
     // Sampling: 4 images with 10 respaced steps land in a sample set.
     const job = await h.service.startSampling({ runId: run.id, sampler: 'ancestral', steps: 10, eta: 0, count: 4, seed: 3, clipDenoised: true });
