@@ -1,9 +1,10 @@
 /**
- * `iddpm`: the studio's command line. Each subcommand is a thin face over the run jobs; errors print one
+ * `iddpm`: the studio's command line. Each subcommand is a thin face over the run service and jobs; errors print one
  * clear message (no stack) and exit non-zero.
  */
 import { UsageError } from './args';
 import { evalCommand, evalUsage } from './commands/eval';
+import { resumeCommand, resumeUsage, runsCommand, runsUsage, stopCommand, stopUsage } from './commands/runs';
 import { sampleCommand, sampleUsage } from './commands/sample';
 import { serveCommand, serveUsage } from './commands/serve';
 import { trainCommand, trainUsage } from './commands/train';
@@ -12,6 +13,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   train: { run: trainCommand, usage: trainUsage, summary: 'train a model (writes checkpoints and previews under the data directory)' },
   sample: { run: sampleCommand, usage: sampleUsage, summary: 'draw images from a checkpoint (ancestral or DDIM) as PNGs' },
   eval: { run: evalCommand, usage: evalUsage, summary: 'NLL in bits/dim on held-out images, per-t terms as CSV' },
+  runs: { run: runsCommand, usage: runsUsage, summary: 'list the runs of the data directory with status, step and reason' },
+  resume: { run: resumeCommand, usage: resumeUsage, summary: 'continue a stopped, paused or interrupted run from its last checkpoint' },
+  stop: { run: stopCommand, usage: stopUsage, summary: 'ask a running run to checkpoint and stop' },
   serve: { run: serveCommand, usage: serveUsage, summary: 'the studio in a browser: web face on 127.0.0.1 with a token URL' },
 };
 
