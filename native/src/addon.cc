@@ -258,6 +258,10 @@ napi_value Info(napi_env env, napi_callback_info) {
   napi_set_named_property(env, obj, "microKernel", v);
   napi_create_int32(env, 1, &v);
   napi_set_named_property(env, obj, "abi", v);
+  napi_create_int64(env, pool().parallel_runs(), &v);
+  napi_set_named_property(env, obj, "parallelRuns", v);
+  napi_create_int64(env, pool().serial_runs(), &v);
+  napi_set_named_property(env, obj, "serialRuns", v);
   return obj;
 }
 
@@ -291,7 +295,8 @@ void Cleanup(void*) {
 }
 
 napi_value Init(napi_env env, napi_value exports) {
-  g_envs.fetch_add(1);
+  // First environment (again): the pool may have been shrunk by an earlier environment's cleanup.
+  if (g_envs.fetch_add(1) == 0 && pool().size() == 1 && default_threads() > 1) pool().resize(default_threads());
   napi_add_env_cleanup_hook(env, Cleanup, nullptr);
   const napi_property_descriptor props[] = {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -92,7 +92,7 @@ void attention_forward(const float* qkv, float* out, float* weights, int B, int 
     gemm_serial(T, d, T, PackARowMajor{w, T}, PackBRowMajor{v, d}, o, d, false);
     const long c = (long)heads * d;
     for (int t = 0; t < T; t++) std::memcpy(out + ((long)b * T + t) * c + (long)h * d, o + (long)t * d, d * sizeof(float));
-  });
+  }, kAttention, 4.0 * B * heads * T * T * d);
 }
 
 void attention_backward(const float* qkv, const float* weights, const float* dy, float* dqkv, int B, int T,
@@ -133,7 +133,7 @@ void attention_backward(const float* qkv, const float* weights, const float* dy,
         dst[2 * d + i] = dv[(long)t * d + i];
       }
     }
-  });
+  }, kAttention, 8.0 * B * heads * T * T * d);
 }
 
 }  // namespace iddpm

@@ -60,17 +60,27 @@ class Scratch {
 enum ScratchSlot { kPackA = 0, kPackB, kTile0, kTile1, kTile2, kTile3, kTile4, kSlotCount };
 float* thread_scratch(ScratchSlot slot, size_t n);
 
+// What a parallel run computes: the pool keeps timing statistics per kind.
+enum WorkKind { kConvForward = 0, kConvInputGrad, kConvFilterGrad, kMatmul, kAttention, kGroupNorm, kReduce, kKindCount };
+
 // A persistent pool: the calling thread is worker 0, plus n-1 threads. run() hands out task indices
 // dynamically and returns once every task has run: it waits only for tasks already claimed, never for a worker
-// that has not woken up yet (on a loaded machine the caller then simply runs more tasks itself).
-// fn(task, worker) must not call run() again. Calls from different threads are serialised.
+// that has not woken up yet. fn(task, worker) must not call run() again. Calls from different threads are
+// serialised.
+//
+// Other processes on the machine can make threads a loss (a worker descheduled in the middle of a task stalls
+// the whole run for a scheduler time slice). So per WorkKind the pool measures both ways, as time per unit of
+// `work` (an estimate such as FLOPs, given by the caller): it runs the faster way, and the other way one run in
+// 32 to notice when conditions change.
 class ThreadPool {
  public:
   explicit ThreadPool(int threads);
   ~ThreadPool();
   int size() const { return static_cast<int>(workers_.size()) + 1; }
   void resize(int threads);
-  void run(int tasks, const std::function<void(int, int)>& fn);
+  void run(int tasks, const std::function<void(int, int)>& fn, WorkKind kind = kReduce, double work = 0);
+  long parallel_runs() const { return parallel_runs_; }
+  long serial_runs() const { return serial_runs_; }
 
  private:
   void start(int threads);
@@ -78,11 +88,21 @@ class ThreadPool {
   void worker_loop(int id);
   // Claims and runs tasks of generation `gen` until none is left; returns the number run.
   int drain(uint64_t gen, int id);
+  void run_parallel(int tasks, const std::function<void(int, int)>& fn);
+
+  struct Timing {
+    double par = 0, ser = 0;  // EMA of ns per unit of work
+    int npar = 0, nser = 0;
+    unsigned count = 0;
+  };
+  Timing timing_[kKindCount];
+  long parallel_runs_ = 0, serial_runs_ = 0;
 
   std::vector<std::thread> workers_;
   std::mutex run_mu_;
   std::mutex mu_;
   std::condition_variable wake_cv_;
+  std::condition_variable done_cv_;
   // state = generation << 40 | tasks << 20 | next task: one atomic, so a claim can never mix two jobs.
   std::atomic<uint64_t> state_{0};
   std::atomic<int> done_{0};

@@ -19,7 +19,7 @@ namespace iddpm {
 namespace {
 
 constexpr int kTileRows = 48;     // output positions per forward task block (8 micro-tiles)
-constexpr int kChunk = 256;       // positions per filter-gradient chunk
+constexpr int kChunk = 128;       // positions per filter-gradient chunk (x and dy slices fit L1)
 constexpr int kMaxGroups = 8;     // filter-gradient partial sums (fixed by the shape, not the thread count)
 
 // Pointers of one micro-tile (rows m0 .. m0+mr of the output) for every tap: ptrs[t·MR + r] → x[b, ih, iw, 0]
@@ -50,7 +50,8 @@ void tile_pointers(const float* x, const float* zeros, const ConvGeom& g, int m0
 
 }  // namespace
 
-void conv2d_forward(const float* x, const float* w, const float* bias, float* y, const ConvGeom& g) {
+static void conv_forward(const float* x, const float* w, const float* bias, float* y, const ConvGeom& g,
+                         WorkKind kind) {
   const int m = g.B * g.Ho * g.Wo;
   const int taps = g.KH * g.KW;
   const int k = taps * g.Ci;
@@ -85,7 +86,11 @@ void conv2d_forward(const float* x, const float* w, const float* bias, float* y,
              std::min(MR, r1 - m0), nr);
       }
     }
-  });
+  }, kind, (double)work);
+}
+
+void conv2d_forward(const float* x, const float* w, const float* bias, float* y, const ConvGeom& g) {
+  conv_forward(x, w, bias, y, g, kConvForward);
 }
 
 void conv2d_input_grad(const float* dy, const float* w, float* dx, const ConvGeom& g) {
@@ -102,7 +107,7 @@ void conv2d_input_grad(const float* dy, const float* w, float* dx, const ConvGeo
         for (int co = 0; co < g.Co; co++) dst[(long)co * g.Ci + ci] = src[(long)ci * g.Co + co];
     }
     ConvGeom r{g.B, g.Ho, g.Wo, g.Co, g.KH, g.KW, g.Ci, 1, g.KH - 1 - g.pt, g.KW - 1 - g.pl, g.H, g.W};
-    conv2d_forward(dy, wr.data(), nullptr, dx, r);
+    conv_forward(dy, wr.data(), nullptr, dx, r, kConvInputGrad);
     return;
   }
   // Strided: per image, dcols[Ho·Wo, K] = dy_img · Wᵀ, then scatter-add (col2im) into dx_img.
@@ -144,7 +149,7 @@ void conv2d_input_grad(const float* dy, const float* w, float* dx, const ConvGeo
         }
       }
     }
-  });
+  }, kConvInputGrad, 2.0 * g.B * hw * k * g.Co);
 }
 
 void conv2d_filter_grad(const float* x, const float* dy, float* dw, float* db, const ConvGeom& g) {
@@ -164,40 +169,48 @@ void conv2d_filter_grad(const float* x, const float* dy, float* dw, float* db, c
   const size_t part = (size_t)co * k;
   float* partial = thread_scratch(kTile2, part * groups);
   float* dbp = thread_scratch(kTile3, (size_t)co * groups);
-  std::vector<float> zeros(std::max(g.Ci, NR), 0.f);
   const OuterKernel kern = outer_kernel();
   const int hw = g.Ho * g.Wo;
+  // Each (chunk, tap) slice of x is copied into rows of ldx floats: 64-byte aligned, zero past Ci.
+  const int ldx = (g.Ci + NR - 1) / NR * NR;
   pool().run(groups, [&](int gi, int) {
     const int c0 = (int)((long)chunks * gi / groups), c1 = (int)((long)chunks * (gi + 1) / groups);
     float* pg = partial + gi * part;
     float* dbg = dbp + (long)gi * co;
     for (int j = 0; j < co; j++) dbg[j] = 0.f;
-    const float** xp = reinterpret_cast<const float**>(thread_scratch(kTile1, (size_t)taps * kChunk * 2));
+    float* xs = thread_scratch(kTile1, (size_t)kChunk * ldx);
+    if (ldx != g.Ci) std::memset(xs, 0, (size_t)kChunk * ldx * sizeof(float));
+    int ih0[kChunk], iw0[kChunk];
+    const float* xb[kChunk];
     for (int ch = c0; ch < c1; ch++) {
       const int p0 = ch * kChunk, len = std::min(m, p0 + kChunk) - p0;
       for (int i = 0; i < len; i++) {
         const int mm = p0 + i;
         const int b = mm / hw, rem = mm - b * hw;
         const int oh = rem / g.Wo, ow = rem - oh * g.Wo;
-        const int ih0 = oh * g.stride - g.pt, iw0 = ow * g.stride - g.pl;
-        const float* xb = x + (long)b * g.H * g.W * g.Ci;
-        for (int kh = 0; kh < g.KH; kh++) {
-          const int ih = ih0 + kh;
-          for (int kw = 0; kw < g.KW; kw++) {
-            const int iw = iw0 + kw;
-            xp[(long)(kh * g.KW + kw) * kChunk + i] =
-                (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) ? xb + ((long)ih * g.W + iw) * g.Ci : zeros.data();
-          }
-        }
+        ih0[i] = oh * g.stride - g.pt;
+        iw0[i] = ow * g.stride - g.pl;
+        xb[i] = x + (long)b * g.H * g.W * g.Ci;
       }
       const float* dyc = dy + (long)p0 * co;
       const bool acc = ch > c0;
-      for (int t = 0; t < taps; t++) {
-        for (int o0 = 0; o0 < co; o0 += MR) {
-          const int mr = std::min(MR, co - o0);
+      for (int kh = 0; kh < g.KH; kh++) {
+        for (int kw = 0; kw < g.KW; kw++) {
+          const int t = kh * g.KW + kw;
+          for (int i = 0; i < len; i++) {
+            const int ih = ih0[i] + kh, iw = iw0[i] + kw;
+            float* dst = xs + (long)i * ldx;
+            if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W)
+              std::memcpy(dst, xb[i] + ((long)ih * g.W + iw) * g.Ci, g.Ci * sizeof(float));
+            else
+              std::memset(dst, 0, g.Ci * sizeof(float));
+          }
+          // One 16-channel column slice of the copy stays in L1 while every block of 6 output channels uses it.
           for (int ci0 = 0; ci0 < g.Ci; ci0 += NR) {
-            kern(len, dyc + o0, co, xp + (long)t * kChunk, ci0, pg + (long)o0 * k + t * g.Ci + ci0, k, acc, mr,
-                 std::min(NR, g.Ci - ci0));
+            const int nr = std::min(NR, g.Ci - ci0);
+            for (int o0 = 0; o0 < co; o0 += MR)
+              kern(len, dyc + o0, co, xs + ci0, ldx, pg + (long)o0 * k + t * g.Ci + ci0, k, acc, std::min(MR, co - o0),
+                   nr);
           }
         }
       }
@@ -206,21 +219,21 @@ void conv2d_filter_grad(const float* x, const float* dy, float* dw, float* db, c
         for (int j = 0; j < co; j++) dbg[j] += r[j];
       }
     }
-  });
-  // dw[p, o] = Σ_g partial[g][o, p], in group order; rows of dw split into tasks.
-  const int rows_per = std::max(64, (k + 7) / 8);
-  const int tasks = (k + rows_per - 1) / rows_per;
-  pool().run(tasks, [&](int t, int) {
-    const int q0 = t * rows_per, q1 = std::min(k, q0 + rows_per);
-    for (int q = q0; q < q1; q++) {
-      float* d = dw + (long)q * co;
-      for (int o = 0; o < co; o++) d[o] = partial[(long)o * k + q];
-      for (int gi = 1; gi < groups; gi++) {
-        const float* src = partial + gi * part;
-        for (int o = 0; o < co; o++) d[o] += src[(long)o * k + q];
-      }
+  }, kConvFilterGrad, 2.0 * m * k * co);
+  // Σ partials in group order (contiguous, in place into partial 0), then transpose [co][k] → dw[k][co].
+  const int slices = std::max(1, std::min(16, (int)(part / 4096)));
+  pool().run(slices, [&](int t, int) {
+    const size_t i0 = part * t / slices, i1 = part * (t + 1) / slices;
+    for (int gi = 1; gi < groups; gi++) {
+      const float* src = partial + gi * part;
+      for (size_t i = i0; i < i1; i++) partial[i] += src[i];
     }
-  });
+  }, kReduce, (double)part * groups);
+  constexpr int TB = 32;
+  for (int q0 = 0; q0 < k; q0 += TB)
+    for (int o0 = 0; o0 < co; o0 += TB)
+      for (int q = q0; q < std::min(k, q0 + TB); q++)
+        for (int o = o0; o < std::min(co, o0 + TB); o++) dw[(long)q * co + o] = partial[(long)o * k + q];
   if (db) {
     for (int j = 0; j < co; j++) db[j] = dbp[j];
     for (int gi = 1; gi < groups; gi++)

@@ -135,16 +135,16 @@ static void indirect_generic(int taps, int klen, const float* const* ptrs, const
   store_tile(&acc[0][0], c, ldc, accumulate, mr, nr);
 }
 
-static void outer_generic(int np, const float* a, long lda, const float* const* bptrs, int boff, float* c, long ldc,
+static void outer_generic(int np, const float* a, long lda, const float* b, long ldb, float* c, long ldc,
                           bool accumulate, int mr, int nr) {
   float acc[MR][NR];
   for (int r = 0; r < MR; r++)
     for (int j = 0; j < NR; j++) acc[r][j] = 0.f;
   for (int p = 0; p < np; p++) {
     const float* ap = a + p * lda;
-    const float* bp = bptrs[p] + boff;
+    const float* bp = b + p * ldb;
     for (int r = 0; r < mr; r++)
-      for (int j = 0; j < nr; j++) acc[r][j] += ap[r] * bp[j];
+      for (int j = 0; j < NR; j++) acc[r][j] += ap[r] * bp[j];
   }
   store_tile(&acc[0][0], c, ldc, accumulate, mr, nr);
 }
@@ -225,42 +225,23 @@ static void indirect_avx2(int taps, int klen, const float* const* ptrs, const fl
 }
 
 IDDPM_AVX2_TARGET
-static void outer_avx2(int np, const float* a, long lda, const float* const* bptrs, int boff, float* c, long ldc,
+static void outer_avx2(int np, const float* a, long lda, const float* b, long ldb, float* c, long ldc,
                        bool accumulate, int mr, int nr) {
   IDDPM_ZERO_ACC
   // Rows past mr repeat row mr−1 (discarded): no reads past the valid columns of a.
   const int r1 = mr > 1 ? 1 : 0, r2 = mr > 2 ? 2 : mr - 1, r3 = mr > 3 ? 3 : mr - 1, r4 = mr > 4 ? 4 : mr - 1,
             r5 = mr > 5 ? 5 : mr - 1;
-  if (nr == NR) {
-    for (int p = 0; p < np; p++) {
-      const float* ap = a + p * lda;
-      const float* bp = bptrs[p] + boff;
-      const __m256 b0 = _mm256_loadu_ps(bp);
-      const __m256 b1 = _mm256_loadu_ps(bp + 8);
-      IDDPM_FMA_ROW(0, _mm256_broadcast_ss(ap))
-      IDDPM_FMA_ROW(1, _mm256_broadcast_ss(ap + r1))
-      IDDPM_FMA_ROW(2, _mm256_broadcast_ss(ap + r2))
-      IDDPM_FMA_ROW(3, _mm256_broadcast_ss(ap + r3))
-      IDDPM_FMA_ROW(4, _mm256_broadcast_ss(ap + r4))
-      IDDPM_FMA_ROW(5, _mm256_broadcast_ss(ap + r5))
-    }
-  } else {
-    alignas(32) int32_t mask[NR];
-    for (int j = 0; j < NR; j++) mask[j] = j < nr ? -1 : 0;
-    const __m256i m0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(mask));
-    const __m256i m1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(mask + 8));
-    for (int p = 0; p < np; p++) {
-      const float* ap = a + p * lda;
-      const float* bp = bptrs[p] + boff;
-      const __m256 b0 = _mm256_maskload_ps(bp, m0);
-      const __m256 b1 = _mm256_maskload_ps(bp + 8, m1);
-      IDDPM_FMA_ROW(0, _mm256_broadcast_ss(ap))
-      IDDPM_FMA_ROW(1, _mm256_broadcast_ss(ap + r1))
-      IDDPM_FMA_ROW(2, _mm256_broadcast_ss(ap + r2))
-      IDDPM_FMA_ROW(3, _mm256_broadcast_ss(ap + r3))
-      IDDPM_FMA_ROW(4, _mm256_broadcast_ss(ap + r4))
-      IDDPM_FMA_ROW(5, _mm256_broadcast_ss(ap + r5))
-    }
+  for (int p = 0; p < np; p++) {
+    const float* ap = a + p * lda;
+    const __m256 b0 = _mm256_load_ps(b);
+    const __m256 b1 = _mm256_load_ps(b + 8);
+    b += ldb;
+    IDDPM_FMA_ROW(0, _mm256_broadcast_ss(ap))
+    IDDPM_FMA_ROW(1, _mm256_broadcast_ss(ap + r1))
+    IDDPM_FMA_ROW(2, _mm256_broadcast_ss(ap + r2))
+    IDDPM_FMA_ROW(3, _mm256_broadcast_ss(ap + r3))
+    IDDPM_FMA_ROW(4, _mm256_broadcast_ss(ap + r4))
+    IDDPM_FMA_ROW(5, _mm256_broadcast_ss(ap + r5))
   }
   IDDPM_STORE_ACC
 }

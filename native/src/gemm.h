@@ -29,10 +29,10 @@ using IndirectKernel = void (*)(int taps, int klen, const float* const* ptrs, co
                                 bool accumulate, int mr, int nr);
 IndirectKernel indirect_kernel();
 
-// Filter-gradient micro-kernel: c[r, j] (+)= Σ_p a[p·lda + r] · bptrs[p][boff + j] over p < np, for r < mr,
-// j < nr (a: dy rows, bptrs: input pixels or zeros). Reads nothing past row mr−1 / column nr−1.
-using OuterKernel = void (*)(int np, const float* a, long lda, const float* const* bptrs, int boff, float* c,
-                             long ldc, bool accumulate, int mr, int nr);
+// Filter-gradient micro-kernel: c[r, j] (+)= Σ_p a[p·lda + r] · b[p·ldb + j] over p < np (a: dy rows, read for
+// r < mr only; b: rows of NR readable floats, 32-byte aligned, zero past the valid columns; c written for j < nr).
+using OuterKernel = void (*)(int np, const float* a, long lda, const float* b, long ldb, float* c, long ldc,
+                             bool accumulate, int mr, int nr);
 OuterKernel outer_kernel();
 
 // ---- Packing functors: pack(dst, start, count, p0, kc) writes kc×MR (A) or kc×NR (B), zero-padding past count.
@@ -178,7 +178,7 @@ void gemm_parallel(int m, int n, int k, const PA& pa, const PB& pb, float* c, lo
   pool().run(tasks, [&](int t, int) {
     const int r0 = t * rows;
     gemm_rows(r0, std::min(m, r0 + rows), pa, B, c, ldc, accumulate);
-  });
+  }, kMatmul, 2.0 * m * n * k);
 }
 
 }  // namespace iddpm

@@ -128,7 +128,7 @@ void group_norm_forward(const float* x, const float* gamma, const float* beta, f
     float* ak = thread_scratch(kTile0, (size_t)2 * C);
     image_stats(xb, gamma, beta, HW, C, G, eps, mean + (long)b * G, rstd + (long)b * G, ak, ak + C);
     affine(xb, ak, ak + C, y + (long)b * HW * C, HW, C, silu);
-  });
+  }, kGroupNorm, 3.0 * B * HW * C);
 }
 
 void group_norm_backward(const float* x, const float* gamma, const float* beta, const float* mean,
@@ -191,7 +191,7 @@ void group_norm_backward(const float* x, const float* gamma, const float* beta, 
       float* d = dxb + (long)i * C;
       for (int c = 0; c < C; c++) d[c] = gr[c] * a[c] + xr[c] * q[c] + kk[c];
     }
-  });
+  }, kGroupNorm, 5.0 * B * HW * C);
   for (int c = 0; c < C; c++) {
     float sg = 0.f, sb = 0.f;
     for (int b = 0; b < B; b++) {

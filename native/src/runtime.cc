@@ -1,4 +1,5 @@
 // CPU feature detection, per-thread scratch and the thread pool.
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <set>
@@ -142,7 +143,10 @@ int ThreadPool::drain(uint64_t gen, int id) {
     const std::function<void(int, int)>* fn = fn_[gen & 1].load(std::memory_order_acquire);
     (*fn)(next_of(s), id);
     ran++;
-    done_.fetch_add(1, std::memory_order_acq_rel);
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == tasks_of(s) && id != 0) {
+      std::lock_guard<std::mutex> lk(mu_);  // the caller may be blocked waiting for this last task
+      done_cv_.notify_all();
+    }
     s = state_.load(std::memory_order_acquire);
   }
 }
@@ -162,13 +166,45 @@ void ThreadPool::worker_loop(int id) {
   }
 }
 
-void ThreadPool::run(int tasks, const std::function<void(int, int)>& fn) {
+static int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void ThreadPool::run(int tasks, const std::function<void(int, int)>& fn, WorkKind kind, double work) {
   if (tasks <= 0) return;
   std::lock_guard<std::mutex> run_lock(run_mu_);
   if (workers_.empty() || tasks == 1 || static_cast<uint64_t>(tasks) > kField) {
     for (int t = 0; t < tasks; t++) fn(t, 0);
     return;
   }
+  Timing& tm = timing_[kind];
+  bool parallel;
+  if (work <= 0 || tm.npar < 2)
+    parallel = true;
+  else if (tm.nser < 2)
+    parallel = false;
+  else {
+    parallel = tm.par <= tm.ser;
+    if (++tm.count % 32 == 0) parallel = !parallel;  // keep measuring the other way
+  }
+  const int64_t start = now_ns();
+  if (parallel) {
+    run_parallel(tasks, fn);
+    parallel_runs_++;
+  } else {
+    for (int t = 0; t < tasks; t++) fn(t, 0);
+    serial_runs_++;
+  }
+  if (work <= 0) return;
+  const double per = (double)(now_ns() - start) / work;
+  double& ema = parallel ? tm.par : tm.ser;
+  int& n = parallel ? tm.npar : tm.nser;
+  ema = n == 0 ? per : 0.75 * ema + 0.25 * per;
+  n++;
+}
+
+void ThreadPool::run_parallel(int tasks, const std::function<void(int, int)>& fn) {
   const uint64_t gen = (gen_of(state_.load()) + 1) & ((uint64_t(1) << 24) - 1);
   fn_[gen & 1].store(&fn, std::memory_order_release);
   done_.store(0, std::memory_order_release);
@@ -178,12 +214,12 @@ void ThreadPool::run(int tasks, const std::function<void(int, int)>& fn) {
   }
   wake_cv_.notify_all();
   drain(gen, 0);
-  // Every task is claimed; wait for the ones other threads are still running.
-  for (int spins = 0; done_.load(std::memory_order_acquire) < tasks; spins++) {
-    if (spins < 2000)
-      cpu_relax();
-    else
-      std::this_thread::yield();  // the thread running the last task may need this core
+  // Every task is claimed; wait for the ones other threads are still running: spin briefly, then block (which
+  // frees this core for a worker that the scheduler had put aside).
+  for (int spins = 0; spins < 1000 && done_.load(std::memory_order_acquire) < tasks; spins++) cpu_relax();
+  if (done_.load(std::memory_order_acquire) < tasks) {
+    std::unique_lock<std::mutex> lk(mu_);
+    done_cv_.wait(lk, [&] { return done_.load() >= tasks; });
   }
 }
 

@@ -90,6 +90,26 @@ describe('copy-free wasm kernels', () => {
     expect(await on('wasm', iota([2, 6, 3]), even)).toEqual(await on('cpu', iota([2, 6, 3]), even));
   });
 
+  it('concat along every axis equals cpu (short and long runs, empty parts, three inputs)', async () => {
+    for (const [shape, axis] of [
+      [[4, 4, 5], 0],
+      [[4, 4, 5], 1],
+      [[4, 4, 5], 2],
+      [[2, 3, 3, 3], 3],
+      [[2, 3, 1100], 2], // runs ≥ 1024 copy by subarray
+    ] as [number[], number][]) {
+      for (const dtype of ['float32', 'int32'] as const) {
+        const f = (x: tf.Tensor) => tf.concat([x, tf.neg(x), tf.slice(x, 0, shape.map((d, i) => (i === axis ? 1 : d)))], axis);
+        const spec = iota(shape, dtype);
+        expect(await on('wasm', spec, f)).toEqual(await on('cpu', spec, f));
+      }
+    }
+    const withEmpty = (x: tf.Tensor) => tf.concat([tf.zeros([2, 0]), x, tf.zeros([2, 0])], 1);
+    expect(await on('wasm', iota([2, 3]), withEmpty)).toEqual(await on('cpu', iota([2, 3]), withEmpty));
+    const bools = (x: tf.Tensor) => tf.concat([tf.greater(x, 0), tf.less(x, 0)], 1);
+    expect(await on('wasm', iota([3, 2]), bools)).toEqual(await on('cpu', iota([3, 2]), bools));
+  });
+
   it('unstack (Unpack) along every axis equals cpu', async () => {
     for (const axis of [0, 1, 2, -1]) {
       const f = (x: tf.Tensor) => tf.unstack(x, axis);

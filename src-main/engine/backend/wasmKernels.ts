@@ -6,6 +6,8 @@
  *   backend and wasm's own `Reshape` do (tensors are immutable; no kernel writes into its inputs).
  * - `Slice` read the WHOLE input through `readSync` (a full heap copy) for every slice; `SplitV` and `Unpack`
  *   call it once per output. They now copy only the sliced region, straight from heap views.
+ * - `Concat` made a `subarray` view per row and input: concatenating two [8,32,32,3] tensors on the channel
+ *   axis (the hybrid loss does it, and its gradient) took ~4 ms. It now copies short runs element by element.
  *
  * Global side effect: replaces those four kernels for the 'wasm' backend in tfjs's kernel registry for the whole
  * process. Idempotent; `restoreWasmKernels()` puts the originals back (used by tests and benchmarks).
@@ -17,7 +19,7 @@ type Info = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: tf.KernelBackend };
 type Heap = Float32Array | Int32Array | Uint8Array;
 
-const KERNELS = ['Identity', 'Slice', 'SplitV', 'Unpack'] as const;
+const KERNELS = ['Identity', 'Slice', 'SplitV', 'Unpack', 'Concat'] as const;
 const originals = new Map<string, tf.KernelConfig>();
 
 /** True while our kernels are the registered ones. */
@@ -33,6 +35,7 @@ export function installWasmKernelFixes(): void {
     Slice: sliceKernel as unknown as tf.KernelFunc,
     SplitV: splitVKernel as unknown as tf.KernelFunc,
     Unpack: unpackKernel as unknown as tf.KernelFunc,
+    Concat: concatKernel as unknown as tf.KernelFunc,
   };
   for (const name of KERNELS) {
     const orig = tf.getKernel(name, 'wasm');
@@ -103,7 +106,8 @@ function sliceImpl(backend: BackendWasm, x: Info, begin: number[], size: number[
   const idx = new Array<number>(d).fill(0);
   let offset = base;
   for (let o = 0, w = 0; o < outer; o++, w += run) {
-    if (run >= 16) dst.set(src.subarray(offset, offset + run), w);
+    // A subarray view per row costs more than copying a few hundred elements one by one.
+    if (run >= 1024) dst.set(src.subarray(offset, offset + run), w);
     else for (let k = 0; k < run; k++) dst[w + k] = src[offset + k];
     for (let i = d - 1; i >= 0; i--) {
       idx[i]++;
@@ -153,4 +157,35 @@ function unpackKernel({ inputs, attrs, backend }: KernelArgs): Info[] {
     outs.push({ dataId: o.dataId, dtype: o.dtype, shape: outShape });
   }
   return outs;
+}
+
+/** Concat along any axis: per input, its rows of `run` elements go to column offset `col` of every output row. */
+function concatKernel({ inputs, attrs, backend }: KernelArgs): Info {
+  const be = backend as BackendWasm;
+  const list = Object.values(inputs) as Info[];
+  const axis = tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, list[0].shape)[0];
+  const outShape = tf.backend_util.computeOutShape(list.map((t) => t.shape), axis);
+  const parts = list.filter((t) => tf.util.sizeFromShape(t.shape) > 0);
+  if (parts.length === 1) return identityKernel({ inputs: { x: parts[0] }, backend });
+  const out = be.makeOutput(outShape, list[0].dtype);
+  const total = tf.util.sizeFromShape(outShape);
+  if (total === 0) return out;
+  const outer = tf.util.sizeFromShape(outShape.slice(0, axis));
+  const rowLen = total / outer;
+  const dst = be.typedArrayFromHeap(out) as Heap;
+  let col = 0;
+  for (const t of parts) {
+    const src = be.typedArrayFromHeap(t) as Heap;
+    const run = src.length / outer;
+    if (outer === 1) dst.set(src, col);
+    else if (run >= 1024) for (let b = 0; b < outer; b++) dst.set(src.subarray(b * run, (b + 1) * run), b * rowLen + col);
+    else {
+      for (let b = 0, i = 0; b < outer; b++) {
+        const o = b * rowLen + col;
+        for (let k = 0; k < run; k++) dst[o + k] = src[i++];
+      }
+    }
+    col += run;
+  }
+  return out;
 }

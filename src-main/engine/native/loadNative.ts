@@ -25,6 +25,12 @@ export interface NativeInfo {
   microKernel: string;
   /** Interface version of the addon; a mismatch means a stale build. */
   abi: number;
+  /**
+   * Pool runs so far on several threads / on the caller's thread alone. The pool times both per kind of work and
+   * picks the faster (other processes can make threads a loss), so serialRuns grows on a busy machine.
+   */
+  parallelRuns: number;
+  serialRuns: number;
 }
 
 /** The addon's exports. Every array is a Float32Array of exactly the size the shapes imply (checked natively). */
