@@ -13,33 +13,68 @@ namespace iddpm {
 
 namespace {
 
-// Row-wise softmax of l [rows, n], in place.
 #if IDDPM_X86
+IDDPM_AVX2_TARGET float hmax256(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+  return _mm_cvtss_f32(m);
+}
+
+IDDPM_AVX2_TARGET float hsum256(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
+}
+
 IDDPM_AVX2_TARGET void softmax_rows_avx2(float* l, int rows, int n) {
   for (int i = 0; i < rows; i++) {
     float* row = l + (long)i * n;
+    int j = 0;
     float mx = row[0];
-    for (int j = 1; j < n; j++) mx = std::max(mx, row[j]);
+    if (n >= 8) {
+      __m256 vm = _mm256_loadu_ps(row);
+      for (j = 8; j + 8 <= n; j += 8) vm = _mm256_max_ps(vm, _mm256_loadu_ps(row + j));
+      mx = hmax256(vm);
+    }
+    for (; j < n; j++) mx = std::max(mx, row[j]);
     const __m256 vmx = _mm256_set1_ps(mx);
     __m256 vs = _mm256_setzero_ps();
-    int j = 0;
+    j = 0;
     for (; j + 8 <= n; j += 8) {
       __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(row + j), vmx));
       _mm256_storeu_ps(row + j, e);
       vs = _mm256_add_ps(vs, e);
     }
-    alignas(32) float part[8];
-    _mm256_store_ps(part, vs);
-    float sum = part[0] + part[1] + part[2] + part[3] + part[4] + part[5] + part[6] + part[7];
+    float sum = hsum256(vs);
     for (; j < n; j++) {
       row[j] = std::exp(row[j] - mx);
       sum += row[j];
     }
-    const __m256 inv = _mm256_set1_ps(1.f / sum);
+    const float inv = 1.f / sum;
+    const __m256 vinv = _mm256_set1_ps(inv);
     j = 0;
-    for (; j + 8 <= n; j += 8) _mm256_storeu_ps(row + j, _mm256_mul_ps(_mm256_loadu_ps(row + j), inv));
-    const float invs = 1.f / sum;
-    for (; j < n; j++) row[j] *= invs;
+    for (; j + 8 <= n; j += 8) _mm256_storeu_ps(row + j, _mm256_mul_ps(_mm256_loadu_ps(row + j), vinv));
+    for (; j < n; j++) row[j] *= inv;
+  }
+}
+
+// dl = w ⊙ (dl − rowsum(dl ⊙ w)), row by row, in place.
+IDDPM_AVX2_TARGET void softmax_grad_avx2(float* dl, const float* w, int rows, int n) {
+  for (int i = 0; i < rows; i++) {
+    float* r = dl + (long)i * n;
+    const float* wr = w + (long)i * n;
+    __m256 vd = _mm256_setzero_ps();
+    int j = 0;
+    for (; j + 8 <= n; j += 8) vd = _mm256_fmadd_ps(_mm256_loadu_ps(r + j), _mm256_loadu_ps(wr + j), vd);
+    float dot = hsum256(vd);
+    for (; j < n; j++) dot += r[j] * wr[j];
+    const __m256 vdot = _mm256_set1_ps(dot);
+    j = 0;
+    for (; j + 8 <= n; j += 8)
+      _mm256_storeu_ps(r + j, _mm256_mul_ps(_mm256_loadu_ps(wr + j), _mm256_sub_ps(_mm256_loadu_ps(r + j), vdot)));
+    for (; j < n; j++) r[j] = wr[j] * (r[j] - dot);
   }
 }
 #endif
@@ -59,6 +94,34 @@ void softmax_rows(float* l, int rows, int n) {
     }
     const float inv = 1.f / sum;
     for (int j = 0; j < n; j++) row[j] *= inv;
+  }
+}
+
+void softmax_grad(float* dl, const float* w, int rows, int n) {
+#if IDDPM_X86
+  if (use_avx2()) return softmax_grad_avx2(dl, w, rows, n);
+#endif
+  for (int i = 0; i < rows; i++) {
+    float* r = dl + (long)i * n;
+    const float* wr = w + (long)i * n;
+    float dot = 0.f;
+    for (int j = 0; j < n; j++) dot += r[j] * wr[j];
+    for (int j = 0; j < n; j++) r[j] = wr[j] * (r[j] - dot);
+  }
+}
+
+// c[m, n] = a[m, k] · b[k, n], a row-major (row stride lda) read in place by the indirect kernel (no packing of
+// the large operand), b packed here.
+void gemm_rows_direct(int m, int n, int k, const float* a, long lda, const float* b, long ldb, float* c, long ldc) {
+  float* bp = thread_scratch(kPackB, packed_b_size(n, k));
+  pack_b_strips(bp, n, k, PackBRowMajor{b, ldb});
+  const IndirectKernel kern = indirect_kernel();
+  const float* ptrs[MR];
+  for (int i0 = 0; i0 < m; i0 += MR) {
+    const int mr = std::min(MR, m - i0);
+    for (int r = 0; r < MR; r++) ptrs[r] = a + (long)(i0 + std::min(r, mr - 1)) * lda;
+    for (int j0 = 0; j0 < n; j0 += NR)
+      kern(1, k, ptrs, bp + (long)(j0 / NR) * k * NR, c + (long)i0 * ldc + j0, ldc, false, mr, std::min(NR, n - j0));
   }
 }
 
@@ -87,9 +150,9 @@ void attention_forward(const float* qkv, float* out, float* weights, int B, int 
     float* o = thread_scratch(kTile1, (size_t)T * d);
     gather_head(qkv, b, h, T, heads, d, s, q, k, v);
     float* w = weights + (long)bh * T * T;
-    gemm_serial(T, T, d, PackARowMajor{q, d}, PackBTransposed{k, d}, w, T, false);
+    gemm_serial(T, T, d, PackARowMajor{q, d}, PackBTransposed{k, d}, w, T, false);  // L = (s·q) kᵀ
     softmax_rows(w, T, T);
-    gemm_serial(T, d, T, PackARowMajor{w, T}, PackBRowMajor{v, d}, o, d, false);
+    gemm_rows_direct(T, d, T, w, T, v, d, o, d);  // O = W v
     const long c = (long)heads * d;
     for (int t = 0; t < T; t++) std::memcpy(out + ((long)b * T + t) * c + (long)h * d, o + (long)t * d, d * sizeof(float));
   }, kAttention, 4.0 * B * heads * T * T * d);
@@ -106,31 +169,26 @@ void attention_backward(const float* qkv, const float* weights, const float* dy,
     float* grads = thread_scratch(kTile1, (size_t)4 * T * d);
     float* dout = grads;
     float* dq = dout + (long)T * d;
-    float* dk = dq + (long)T * d;
-    float* dv = dk + (long)T * d;
+    float* dkT = dq + (long)T * d;  // [d, T]
+    float* dvT = dkT + (long)T * d;  // [d, T]
     float* dl = thread_scratch(kTile2, (size_t)T * T);
     gather_head(qkv, b, h, T, heads, d, s, q, k, v);
     const long c = (long)heads * d;
     for (int t = 0; t < T; t++) std::memcpy(dout + (long)t * d, dy + ((long)b * T + t) * c + (long)h * d, d * sizeof(float));
     const float* w = weights + (long)bh * T * T;
-    gemm_serial(T, d, T, PackATransposed{w, T}, PackBRowMajor{dout, d}, dv, d, false);
-    gemm_serial(T, T, d, PackARowMajor{dout, d}, PackBTransposed{v, d}, dl, T, false);
-    for (int i = 0; i < T; i++) {
-      float* r = dl + (long)i * T;
-      const float* wr = w + (long)i * T;
-      float dot = 0.f;
-      for (int j = 0; j < T; j++) dot += r[j] * wr[j];
-      for (int j = 0; j < T; j++) r[j] = wr[j] * (r[j] - dot);
-    }
-    gemm_serial(T, d, T, PackARowMajor{dl, T}, PackBRowMajor{k, d}, dq, d, false);
-    gemm_serial(T, d, T, PackATransposed{dl, T}, PackBRowMajor{q, d}, dk, d, false);
+    // dvᵀ = dOᵀ W and dkᵀ = (s·q)ᵀ dL: the T×T operand is the B side, packed by row copies.
+    gemm_serial(d, T, T, PackATransposed{dout, d}, PackBRowMajor{w, T}, dvT, T, false);
+    gemm_serial(T, T, d, PackARowMajor{dout, d}, PackBTransposed{v, d}, dl, T, false);  // dW = dO vᵀ
+    softmax_grad(dl, w, T, T);                                                              // dL
+    gemm_rows_direct(T, d, T, dl, T, k, d, dq, d);                                          // dq = dL k (·s below)
+    gemm_serial(d, T, T, PackATransposed{q, d}, PackBRowMajor{dl, T}, dkT, T, false);
     const long c3 = 3L * heads * d;
     for (int t = 0; t < T; t++) {
       float* dst = dqkv + ((long)b * T + t) * c3 + (long)h * 3 * d;
       for (int i = 0; i < d; i++) {
         dst[i] = s * dq[(long)t * d + i];
-        dst[d + i] = dk[(long)t * d + i];
-        dst[2 * d + i] = dv[(long)t * d + i];
+        dst[d + i] = dkT[(long)i * T + t];
+        dst[2 * d + i] = dvT[(long)i * T + t];
       }
     }
   }, kAttention, 8.0 * B * heads * T * T * d);

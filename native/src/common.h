@@ -69,9 +69,9 @@ enum WorkKind { kConvForward = 0, kConvInputGrad, kConvFilterGrad, kMatmul, kAtt
 // serialised.
 //
 // Other processes on the machine can make threads a loss (a worker descheduled in the middle of a task stalls
-// the whole run for a scheduler time slice). So per WorkKind the pool measures both ways, as time per unit of
-// `work` (an estimate such as FLOPs, given by the caller): it runs the faster way, and the other way one run in
-// 32 to notice when conditions change.
+// the whole run for a scheduler time slice). So per WorkKind and size class (log2 of `work`, an estimate such as
+// FLOPs given by the caller) the pool measures both ways, as time per unit of work: it runs the faster way, and
+// the other way one run in 32 to notice when conditions change.
 class ThreadPool {
  public:
   explicit ThreadPool(int threads);
@@ -95,7 +95,8 @@ class ThreadPool {
     int npar = 0, nser = 0;
     unsigned count = 0;
   };
-  Timing timing_[kKindCount];
+  static constexpr int kSizeClasses = 16;  // log2 of the work, from 2^14 up
+  Timing timing_[kKindCount][kSizeClasses];
   long parallel_runs_ = 0, serial_runs_ = 0;
 
   std::vector<std::thread> workers_;

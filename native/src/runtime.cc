@@ -178,7 +178,9 @@ void ThreadPool::run(int tasks, const std::function<void(int, int)>& fn, WorkKin
     for (int t = 0; t < tasks; t++) fn(t, 0);
     return;
   }
-  Timing& tm = timing_[kind];
+  int size_class = 0;
+  for (double w = work / 16384; w >= 2 && size_class < kSizeClasses - 1; w /= 2) size_class++;
+  Timing& tm = timing_[kind][size_class];
   bool parallel;
   if (work <= 0 || tm.npar < 2)
     parallel = true;
