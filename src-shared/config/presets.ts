@@ -36,8 +36,9 @@ const CIFAR10_PAPER: RunConfigPatch = {
 /**
  * A small MNIST model that learns visible digits within minutes on a CPU: 28 px digits padded to 32,
  * three levels (32, 16, 8) so the bottom is still 8×8, attention only at 16.
- * EMA 0.999 rather than 0.9999 because a quick run of a few thousand steps would otherwise preview an
- * average still dominated by the random initial weights.
+ * EMA 0.995 rather than the paper's 0.9999: the EMA starts as a copy of the random initial weights, whose
+ * share after k steps is r^k. Measured here: at step 1000 the raw weights drew recognisable digits while
+ * the 0.999 EMA (37% initial weights) drew pure noise; 0.995 leaves 0.7% at step 1000.
  */
 const MNIST_QUICK: RunConfigPatch = {
   dataset: { kind: 'mnist' },
@@ -57,7 +58,7 @@ const MNIST_QUICK: RunConfigPatch = {
     objective: 'hybrid',
     varianceType: 'learned_range',
   },
-  training: { timestepSampler: 'uniform', lr: 2e-4, batchSize: 16, emaRates: [0.999] },
+  training: { timestepSampler: 'uniform', lr: 2e-4, batchSize: 16, emaRates: [0.995] },
   intervals: { checkpointEvery: 500, evalEvery: 1000, gnsEvery: 100, previewEvery: 250, previewSteps: 25, previewCount: 16 },
 };
 
