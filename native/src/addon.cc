@@ -205,7 +205,7 @@ napi_value AttentionBackward(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-// groupNormForward(x, gamma, beta, y, mean, rstd, B, HW, C, G, eps, silu)
+// groupNormForward(x, gamma, beta, y, mean, rstd, B, HW, C, G, eps, silu, scale?, shift?)
 napi_value GroupNormForward(napi_env env, napi_callback_info info) {
   Args a(env, info);
   const int B = a.i32(6, "B"), HW = a.i32(7, "HW"), C = a.i32(8, "C", 1), G = a.i32(9, "G", 1);
@@ -218,12 +218,16 @@ napi_value GroupNormForward(napi_env env, napi_callback_info info) {
   float* y = a.f32(3, sz(B, HW, C), "y");
   float* mean = a.f32(4, sz(B, G), "mean");
   float* rstd = a.f32(5, sz(B, G), "rstd");
+  const float* scale = a.f32(12, sz(B, C), "scale", true);
+  const float* shift = a.f32(13, sz(B, C), "shift", true);
+  if (!a.failed && (scale == nullptr) != (shift == nullptr)) a.fail("scale and shift come together");
   if (a.failed) return nullptr;
-  group_norm_forward(x, gamma, beta, y, mean, rstd, B, HW, C, G, (float)eps, silu);
+  group_norm_forward(x, gamma, beta, scale, shift, y, mean, rstd, B, HW, C, G, (float)eps, silu);
   return undefined(env);
 }
 
-// groupNormBackward(x, gamma, beta, mean, rstd, dy, dx, dgamma, dbeta, B, HW, C, G, silu)
+// groupNormBackward(x, gamma, beta, mean, rstd, dy, dx, dgamma, dbeta, B, HW, C, G, silu,
+//                   scale?, shift?, dscale?, dshift?)
 napi_value GroupNormBackward(napi_env env, napi_callback_info info) {
   Args a(env, info);
   const int B = a.i32(9, "B"), HW = a.i32(10, "HW"), C = a.i32(11, "C", 1), G = a.i32(12, "G", 1);
@@ -238,8 +242,16 @@ napi_value GroupNormBackward(napi_env env, napi_callback_info info) {
   float* dx = a.f32(6, sz(B, HW, C), "dx");
   float* dgamma = a.f32(7, C, "dgamma");
   float* dbeta = a.f32(8, C, "dbeta");
+  const float* scale = a.f32(14, sz(B, C), "scale", true);
+  const float* shift = a.f32(15, sz(B, C), "shift", true);
+  float* dscale = a.f32(16, sz(B, C), "dscale", true);
+  float* dshift = a.f32(17, sz(B, C), "dshift", true);
+  if (!a.failed && ((scale == nullptr) != (shift == nullptr) || (scale == nullptr) != (dscale == nullptr) ||
+                    (scale == nullptr) != (dshift == nullptr)))
+    a.fail("scale, shift, dscale and dshift come together");
   if (a.failed) return nullptr;
-  group_norm_backward(x, gamma, beta, mean, rstd, dy, dx, dgamma, dbeta, B, HW, C, G, silu);
+  group_norm_backward(x, gamma, beta, scale, shift, mean, rstd, dy, dx, dgamma, dbeta, dscale, dshift, B, HW, C, G,
+                      silu);
   return undefined(env);
 }
 
@@ -256,7 +268,7 @@ napi_value Info(napi_env env, napi_callback_info) {
   napi_set_named_property(env, obj, "cpuAvx2", v);
   napi_create_string_utf8(env, use_avx2() ? "avx2+fma 6x16" : "portable 6x16", NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, obj, "microKernel", v);
-  napi_create_int32(env, 1, &v);
+  napi_create_int32(env, 2, &v);
   napi_set_named_property(env, obj, "abi", v);
   napi_create_int64(env, pool().parallel_runs(), &v);
   napi_set_named_property(env, obj, "parallelRuns", v);

@@ -1,7 +1,9 @@
-// GroupNorm (+ SiLU) over NHWC, one task per image. Same formulas as groupNormFast (ops/groupNorm.ts):
-// forward μ, σ² two-pass, r = 1/√(σ²+ε), y = x·A + K with A = rγ, K = β − μrγ (then y·σ(y));
-// backward with g = dy·SiLU'(y) (or dy), M1 = mean_hw g, M3 = mean_hw g·x per channel, G = r(M3 − μM1):
-//   dβ = HW Σ_b M1, dγ = HW Σ_b G, m1 = mean_grp γM1, m2 = mean_grp γG,
+// GroupNorm (+ scale/shift) (+ SiLU) over NHWC, one task per image. Same formulas as groupNormFast
+// (ops/groupNorm.ts): forward μ, σ² two-pass, r = 1/√(σ²+ε), n = x·A₀ + K₀ with A₀ = rγ, K₀ = β − μrγ; with a
+// per-image scale/shift z = n·(1+s) + t is still per-channel affine: z = x·A + K, A = A₀(1+s), K = K₀(1+s) + t;
+// then y = z·σ(z) or z. Backward with g = dy·SiLU'(z) (or dy), S1 = Σ_hw g, S3 = Σ_hw g·x per channel:
+//   dt = S1, ds = A₀S3 + K₀S1; the GroupNorm sees g' = g(1+s), so M1 = (1+s)S1/HW, M3 = (1+s)S3/HW,
+//   G = r(M3 − μM1), dβ = HW Σ_b M1, dγ = HW Σ_b G, m1 = mean_grp γM1, m2 = mean_grp γG,
 //   dx = g·A + x·(−r²m2) + r(μ r m2 − m1).
 #include <cmath>
 #include <cstring>
@@ -121,19 +123,30 @@ void image_stats(const float* xb, const float* gamma, const float* beta, int HW,
 
 }  // namespace
 
-void group_norm_forward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
-                        int B, int HW, int C, int G, float eps, bool silu) {
+void group_norm_forward(const float* x, const float* gamma, const float* beta, const float* scale,
+                        const float* shift, float* y, float* mean, float* rstd, int B, int HW, int C, int G,
+                        float eps, bool silu) {
   pool().run(B, [&](int b, int) {
     const float* xb = x + (long)b * HW * C;
     float* ak = thread_scratch(kTile0, (size_t)2 * C);
     image_stats(xb, gamma, beta, HW, C, G, eps, mean + (long)b * G, rstd + (long)b * G, ak, ak + C);
+    if (scale) {
+      const float* sb = scale + (long)b * C;
+      const float* tb = shift + (long)b * C;
+      for (int c = 0; c < C; c++) {
+        const float s1 = 1.f + sb[c];
+        ak[c] *= s1;
+        ak[C + c] = ak[C + c] * s1 + tb[c];
+      }
+    }
     affine(xb, ak, ak + C, y + (long)b * HW * C, HW, C, silu);
   }, kGroupNorm, 3.0 * B * HW * C);
 }
 
-void group_norm_backward(const float* x, const float* gamma, const float* beta, const float* mean,
-                         const float* rstd, const float* dy, float* dx, float* dgamma, float* dbeta, int B, int HW,
-                         int C, int G, bool silu) {
+void group_norm_backward(const float* x, const float* gamma, const float* beta, const float* scale,
+                         const float* shift, const float* mean, const float* rstd, const float* dy, float* dx,
+                         float* dgamma, float* dbeta, float* dscale, float* dshift, int B, int HW, int C, int G,
+                         bool silu) {
   const int cg = C / G;
   float* per_b = thread_scratch(kTile4, (size_t)2 * B * C);  // [B][C] dγ terms, then [B][C] dβ terms
   pool().run(B, [&](int b, int) {
@@ -141,12 +154,16 @@ void group_norm_backward(const float* x, const float* gamma, const float* beta, 
     const float* xb = x + off;
     const float* mu = mean + (long)b * G;
     const float* r = rstd + (long)b * G;
-    float* v = thread_scratch(kTile0, (size_t)6 * C);
+    float* v = thread_scratch(kTile0, (size_t)8 * C);
     float *a = v, *k = v + C, *m1c = v + 2 * C, *m3c = v + 3 * C, *q = v + 4 * C, *kk = v + 5 * C;
+    float *a0 = v + 6 * C, *k0 = v + 7 * C;
     for (int c = 0; c < C; c++) {
       const int gi = c / cg;
-      a[c] = r[gi] * gamma[c];
-      k[c] = beta[c] - mu[gi] * a[c];
+      a0[c] = r[gi] * gamma[c];
+      k0[c] = beta[c] - mu[gi] * a0[c];
+      const float s1 = scale ? 1.f + scale[(long)b * C + c] : 1.f;
+      a[c] = a0[c] * s1;
+      k[c] = k0[c] * s1 + (scale ? shift[(long)b * C + c] : 0.f);
     }
     const float* g = dy + off;
     if (silu) {
@@ -161,6 +178,15 @@ void group_norm_backward(const float* x, const float* gamma, const float* beta, 
       for (int c = 0; c < C; c++) {
         m1c[c] += gr[c];
         m3c[c] += gr[c] * xr[c];
+      }
+    }
+    if (scale) {
+      for (int c = 0; c < C; c++) {
+        dshift[(long)b * C + c] = m1c[c];
+        dscale[(long)b * C + c] = a0[c] * m3c[c] + k0[c] * m1c[c];
+        const float s1 = 1.f + scale[(long)b * C + c];
+        m1c[c] *= s1;
+        m3c[c] *= s1;
       }
     }
     float* dgb = per_b + (long)b * C;

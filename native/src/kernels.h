@@ -29,11 +29,14 @@ void attention_forward(const float* qkv, float* out, float* weights, int B, int 
 void attention_backward(const float* qkv, const float* weights, const float* dy, float* dqkv, int B, int T,
                         int heads, int d);
 
-// GroupNorm (+SiLU) over x [B, HW, C] with G groups; mean / rstd are [B, G].
-void group_norm_forward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
-                        int B, int HW, int C, int G, float eps, bool silu);
-void group_norm_backward(const float* x, const float* gamma, const float* beta, const float* mean,
-                         const float* rstd, const float* dy, float* dx, float* dgamma, float* dbeta, int B, int HW,
-                         int C, int G, bool silu);
+// GroupNorm over x [B, HW, C] with G groups (mean / rstd are [B, G]), then, when scale/shift [B, C] are given,
+// ·(1 + scale) + shift, then SiLU when `silu`. The backward pass also gives dscale / dshift [B, C] then.
+void group_norm_forward(const float* x, const float* gamma, const float* beta, const float* scale,
+                        const float* shift, float* y, float* mean, float* rstd, int B, int HW, int C, int G,
+                        float eps, bool silu);
+void group_norm_backward(const float* x, const float* gamma, const float* beta, const float* scale,
+                         const float* shift, const float* mean, const float* rstd, const float* dy, float* dx,
+                         float* dgamma, float* dbeta, float* dscale, float* dshift, int B, int HW, int C, int G,
+                         bool silu);
 
 }  // namespace iddpm

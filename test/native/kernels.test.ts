@@ -17,8 +17,10 @@ import {
   densePlain,
   groupNormFast,
   groupNormPlain,
+  groupNormScaleShiftSilu,
   groupNormSiluPlain,
   setNativeKernels,
+  siluPlain,
   type Conv2dPadding,
 } from '../../src-main/engine/ops';
 import { opTimes, resetOpTimes, setOpTiming } from '../../src-main/engine/ops/opTimer';
@@ -56,6 +58,26 @@ function gn(name: string, x: number[], groups: number, silu: boolean): Case {
     fast: (a, g, b) => groupNormFast(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, groups, 1e-5, silu),
     plain: (a, g, b) => (silu ? groupNormSiluPlain : groupNormPlain)(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, groups, 1e-5),
     specs: [{ shape: x, scale: 2 }, { shape: [c] }, { shape: [c] }],
+    native: 'native groupnorm fwd',
+    tol: 1e-5,
+  };
+}
+
+function gnScaleShift(name: string, x: number[], groups: number): Case {
+  const [b, , , c] = x;
+  return {
+    name: `groupNorm·(1+scale)+shift, SiLU ${name}`,
+    fast: (a, g, be, s, t) => groupNormScaleShiftSilu(a as tf.Tensor4D, g as tf.Tensor1D, be as tf.Tensor1D, s as tf.Tensor2D, t as tf.Tensor2D, groups),
+    plain: (a, g, be, s, t) =>
+      tf.tidy(() =>
+        siluPlain(
+          tf.add(
+            tf.mul(groupNormPlain(a as tf.Tensor4D, g as tf.Tensor1D, be as tf.Tensor1D, groups), tf.add(tf.reshape(s, [b, 1, 1, c]), 1)),
+            tf.reshape(t, [b, 1, 1, c]),
+          ),
+        ),
+      ),
+    specs: [{ shape: x, scale: 2 }, { shape: [c] }, { shape: [c] }, { shape: [b, c], scale: 0.5 }, { shape: [b, c] }],
     native: 'native groupnorm fwd',
     tol: 1e-5,
   };
@@ -113,6 +135,9 @@ const CASES: Case[] = [
   gn('8 groups of 8, odd H×W', [3, 5, 3, 64], 8, true),
   gn('4 groups, C 12 (not a multiple of 8)', [2, 3, 3, 12], 4, true),
   gn('32 groups, 8×8×64', [2, 8, 8, 64], 32, false),
+  gnScaleShift('32 groups of 1, B3 4×4', [3, 4, 4, 32], 32),
+  gnScaleShift('8 groups of 8, odd 5×3, B2', [2, 5, 3, 64], 8),
+  gnScaleShift('4 groups, C 12', [2, 3, 3, 12], 4),
 ];
 
 /** Runs the fast op on `backend` and checks that its native path ran. */

@@ -45,8 +45,9 @@ export interface NativeAddon {
   conv2dFilterGrad(x: Float32Array, dy: Float32Array, dw: Float32Array, db: Float32Array | null, ...dims: ConvDims): void;
   attentionForward(qkv: Float32Array, out: Float32Array, weights: Float32Array, b: number, t: number, heads: number, d: number): void;
   attentionBackward(qkv: Float32Array, weights: Float32Array, dy: Float32Array, dqkv: Float32Array, b: number, t: number, heads: number, d: number): void;
-  groupNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array, b: number, hw: number, c: number, groups: number, eps: number, silu: boolean): void;
-  groupNormBackward(x: Float32Array, gamma: Float32Array, beta: Float32Array, mean: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, b: number, hw: number, c: number, groups: number, silu: boolean): void;
+  /** GroupNorm, then ·(1 + scale) + shift when they are given ([b, c] each), then SiLU when `silu`. */
+  groupNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array, b: number, hw: number, c: number, groups: number, eps: number, silu: boolean, scale?: Float32Array | null, shift?: Float32Array | null): void;
+  groupNormBackward(x: Float32Array, gamma: Float32Array, beta: Float32Array, mean: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, b: number, hw: number, c: number, groups: number, silu: boolean, scale?: Float32Array | null, shift?: Float32Array | null, dscale?: Float32Array | null, dshift?: Float32Array | null): void;
 }
 
 /** B, H, W, Ci, KH, KW, Co, stride, padTop, padLeft, Ho, Wo. */
@@ -60,7 +61,7 @@ export interface NativeStatus {
   path: string | null;
 }
 
-const ABI = 1;
+const ABI = 2;
 const FILE = path.join('native', 'build', 'Release', 'iddpm_native.node');
 const REQUIRED: (keyof NativeAddon)[] = ['info', 'setThreads', 'matmul', 'sumRows', 'conv2dForward', 'conv2dInputGrad', 'conv2dFilterGrad', 'attentionForward', 'attentionBackward', 'groupNormForward', 'groupNormBackward'];
 

@@ -4,7 +4,8 @@ import { useFastKernels } from './kernelMode';
 import { activeNative, runNative } from './native';
 import { timed } from './opTimer';
 import { meanHW } from './reduce';
-import { siluPlain } from './silu';
+import { silu as siluOp, siluPlain } from './silu';
+import type { NativeAddon } from '../native/loadNative';
 
 /**
  * GroupNorm over NHWC: the C channels are split into `groups` contiguous groups; each sample's group is
@@ -34,6 +35,72 @@ export function groupNormSilu(
   return useFastKernels()
     ? groupNormFast(x, gamma, beta, groups, eps, true)
     : groupNormSiluPlain(x, gamma, beta, groups, eps);
+}
+
+/**
+ * SiLU(GroupNorm(x)·(1 + scale) + shift) with a per-sample scale and shift [B, C]: the ResBlocks of a model with
+ * use_scale_shift_norm (SPEC §7: scale first, then shift, then SiLU). With the native kernels active it is one
+ * op (the scale/shift keeps the normalisation a per-channel affine map); otherwise groupNorm, mul, add and silu,
+ * each in its fast or plain form as the kernel mode says.
+ */
+export function groupNormScaleShiftSilu(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  scale: tf.Tensor2D,
+  shift: tf.Tensor2D,
+  groups = 32,
+  eps = 1e-5,
+): tf.Tensor4D {
+  const [b, , , c] = x.shape;
+  checkGroups(c, groups);
+  const nat = useFastKernels() ? activeNative() : null;
+  if (nat) return groupNormNative(nat, x, gamma, beta, groups, eps, true, { scale, shift });
+  return tf.tidy(() => {
+    const normed = groupNorm(x, gamma, beta, groups, eps);
+    const s = tf.reshape(scale, [b, 1, 1, c]);
+    const t = tf.reshape(shift, [b, 1, 1, c]);
+    return siluOp(tf.add(tf.mul(normed, tf.add(s, 1)), t)) as tf.Tensor4D;
+  });
+}
+
+/** The native GroupNorm (+ scale/shift) (+ SiLU) op; saves x, mean, rstd, gamma, beta (and scale, shift). */
+function groupNormNative(
+  nat: NativeAddon,
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  groups: number,
+  eps: number,
+  silu: boolean,
+  ss?: { scale: tf.Tensor2D; shift: tf.Tensor2D },
+): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  const hw = h * w;
+  for (const t of ss ? [ss.scale, ss.shift] : []) {
+    if (t.shape[0] !== b || t.shape[1] !== c) throw new Error(`GroupNorm scale/shift must be [${b}, ${c}], got [${t.shape}]`);
+  }
+  const inputs: tf.Tensor[] = ss ? [x, gamma, beta, ss.scale, ss.shift] : [x, gamma, beta];
+  return customOp<tf.Tensor4D>(inputs, (save) => {
+    const [value, mean, rstd] = timed('native groupnorm fwd', () =>
+      runNative([x, gamma, beta, ss?.scale ?? null, ss?.shift ?? null], [x.shape, [b, groups], [b, groups]], ([xd, gd, bd, sd, td], [yd, md, rd]) =>
+        nat.groupNormForward(xd!, gd!, bd!, yd, md, rd, b, hw, c, groups, eps, silu, sd, td),
+      ),
+    );
+    save(ss ? [x, mean, rstd, gamma, beta, ss.scale, ss.shift] : [x, mean, rstd, gamma, beta]);
+    return {
+      value: value as tf.Tensor4D,
+      backward: (dy, [xs, mu, r, gm, bt, sc, sh]) =>
+        timed('native groupnorm bwd', () =>
+          runNative(
+            [xs, gm, bt, mu, r, dy, sc ?? null, sh ?? null],
+            ss ? [x.shape, [c], [c], [b, c], [b, c]] : [x.shape, [c], [c]],
+            ([xd, gd, bd, md, rd, dyd, sd, td], [dxd, dgd, dbd, dsd, dtd]) =>
+              nat.groupNormBackward(xd!, gd!, bd!, md!, rd!, dyd!, dxd, dgd, dbd, b, hw, c, groups, silu, sd, td, dsd ?? null, dtd ?? null),
+          ),
+        ),
+    };
+  });
 }
 
 function checkGroups(c: number, groups: number): void {
@@ -100,25 +167,7 @@ export function groupNormFast(
   const meanGroup = (v: tf.Tensor) => tf.mean(tf.reshape(v, [b, groups, cg]), 2);
   const hw4 = (v: tf.Tensor) => meanHW(tf.reshape(v, [b, h, w, c]) as tf.Tensor4D); // [B, C]
   const nat = activeNative();
-  if (nat) {
-    return customOp<tf.Tensor4D>([x, gamma, beta], (save) => {
-      const [value, mean, rstd] = timed('native groupnorm fwd', () =>
-        runNative([x, gamma, beta], [x.shape, [b, groups], [b, groups]], ([xd, gd, bd], [yd, md, rd]) =>
-          nat.groupNormForward(xd!, gd!, bd!, yd, md, rd, b, hw, c, groups, eps, silu),
-        ),
-      );
-      save([x, mean, rstd, gamma, beta]);
-      return {
-        value: value as tf.Tensor4D,
-        backward: (dy, [xs, mu, r, gm, bt]) =>
-          timed('native groupnorm bwd', () =>
-            runNative([xs, gm, bt, mu, r, dy], [x.shape, [c], [c]], ([xd, gd, bd, md, rd, dyd], [dxd, dgd, dbd]) =>
-              nat.groupNormBackward(xd!, gd!, bd!, md!, rd!, dyd!, dxd, dgd, dbd, b, hw, c, groups, silu),
-            ),
-          ),
-      };
-    });
-  }
+  if (nat) return groupNormNative(nat, x, gamma, beta, groups, eps, silu);
   return customOp<tf.Tensor4D>([x, gamma, beta], (save) => {
     const [value, mean, rstd] = timed('groupnorm fwd', () => tf.tidy(() => {
       const x3 = tf.reshape(x, [b, hw, c]);

@@ -9,7 +9,7 @@
  */
 export { conv2d, type Conv2dPadding } from './conv2d';
 export { dense } from './dense';
-export { groupNorm, groupNormSilu } from './groupNorm';
+export { groupNorm, groupNormSilu, groupNormScaleShiftSilu } from './groupNorm';
 export { silu } from './silu';
 export { attentionCore } from './attention';
 export { upsampleNearest2x } from './upsample';

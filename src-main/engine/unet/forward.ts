@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng';
-import { attentionCore, conv2d, dense, groupNorm, groupNormSilu, silu, upsampleNearest2x } from '../ops';
+import { attentionCore, conv2d, dense, groupNorm, groupNormScaleShiftSilu, groupNormSilu, silu, upsampleNearest2x } from '../ops';
 import type { AttnBlockLayout, BlockLayout, LayerLayout, ResBlockLayout, UNetLayout } from './layout';
 import { timestepEmbedding } from './timestepEmbedding';
 import type { WeightMap } from './weights';
@@ -117,9 +117,8 @@ function resBlock(ctx: Ctx, layer: ResBlockLayout, x: tf.Tensor4D, emb: tf.Tenso
   const b = e.shape[0];
   if (ctx.layout.spec.useScaleShiftNorm) {
     // GN(h)·(1+scale)+shift, scale first (SPEC §7), then SiLU.
-    const [scale, shift] = tf.split(e, 2, 1).map((t) => tf.reshape(t, [b, 1, 1, layer.outCh]));
-    const normed = groupNorm(h, vec(`${p}.out_layers.0.weight`), vec(`${p}.out_layers.0.bias`));
-    h = silu(tf.add(tf.mul(normed, tf.add(scale, 1)), shift)) as tf.Tensor4D;
+    const [scale, shift] = tf.split(e, 2, 1) as tf.Tensor2D[];
+    h = groupNormScaleShiftSilu(h, vec(`${p}.out_layers.0.weight`), vec(`${p}.out_layers.0.bias`), scale, shift);
   } else {
     h = tf.add(h, tf.reshape(e, [b, 1, 1, layer.outCh]));
     h = groupNormSilu(h, vec(`${p}.out_layers.0.weight`), vec(`${p}.out_layers.0.bias`));
