@@ -108,8 +108,8 @@ bool conv_geom(Args& a, size_t first, ConvGeom& g) {
   g.KW = a.i32(first + 5, "KW", 1);
   g.Co = a.i32(first + 6, "Co", 1);
   g.stride = a.i32(first + 7, "stride", 1);
-  g.pt = a.i32(first + 8, "padTop", -1 << 20);
-  g.pl = a.i32(first + 9, "padLeft", -1 << 20);
+  g.pt = a.i32(first + 8, "padTop", -(1 << 20));
+  g.pl = a.i32(first + 9, "padLeft", -(1 << 20));
   g.Ho = a.i32(first + 10, "Ho");
   g.Wo = a.i32(first + 11, "Wo");
   return !a.failed;

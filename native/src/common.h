@@ -11,7 +11,8 @@
 #include <thread>
 #include <vector>
 
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+// IDDPM_FORCE_PORTABLE (a -D flag) compiles the portable kernels only, as on a non-x86 or non-GNU compiler.
+#if !defined(IDDPM_FORCE_PORTABLE) && (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
 #define IDDPM_X86 1
 #define IDDPM_AVX2_TARGET __attribute__((target("avx2,fma")))
 #else

@@ -88,7 +88,7 @@ export function nativeCandidates(env: NodeJS.ProcessEnv = process.env): string[]
 }
 
 export function describeThreads(info: NativeInfo): string {
-  return `${info.threads} thread${info.threads === 1 ? '' : 's'}, ${info.avx2 ? 'AVX2' : info.cpuAvx2 ? 'portable kernels (AVX2 off by IDDPM_NO_AVX2)' : 'portable kernels (no AVX2 on this CPU)'}`;
+  return `${info.threads} thread${info.threads === 1 ? '' : 's'}, ${info.avx2 ? 'AVX2' : info.cpuAvx2 ? 'portable kernels (AVX2 off by IDDPM_NO_AVX2)' : 'portable kernels (no AVX2)'}`;
 }
 
 /** Load (once per process) and return the addon, or null with the reason. A non-default `env` is never cached. */
