@@ -1,11 +1,10 @@
 /**
- * Workers for the Electron face. The run service's default factory finds workerMain.ts beside its own
- * module, which inside the app is the bundle folder (out/main), so the app forks the worker from the
- * sources instead: Electron's binary as Node (ELECTRON_RUN_AS_NODE) with tsx, as the CLI does. A worker
- * crash or stop never touches the window.
+ * Workers for the Electron face: Electron's utilityProcess (a Node child the app supervises), running the
+ * worker from the sources with tsx, as the CLI does (the main bundle has no workerMain). A worker crash or
+ * stop never touches the window. Same WorkerHandle interface as the Node fork of src-main/runs/workerHost.ts.
  */
-import { fork } from 'node:child_process';
 import path from 'node:path';
+import { utilityProcess } from 'electron';
 import type { WorkerFactory } from '../runs/workerHost';
 import type { FromWorker } from '../runs/workerMessages';
 
@@ -13,21 +12,29 @@ import type { FromWorker } from '../runs/workerMessages';
 export function electronWorkerFactory(appRoot: string): WorkerFactory {
   const entry = path.join(appRoot, 'src-main', 'runs', 'workerMain.ts');
   return () => {
-    const child = fork(entry, [], {
+    const child = utilityProcess.fork(entry, [], {
       cwd: appRoot,
       execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      stdio: 'inherit',
+      serviceName: 'iddpm-studio worker',
     });
+    let exited = false;
     return {
-      pid: child.pid,
+      get pid() {
+        return child.pid;
+      },
       send: (msg) => {
-        if (child.connected) child.send(msg);
+        if (!exited) child.postMessage(msg);
       },
       onMessage: (h) => child.on('message', (m) => h(m as FromWorker)),
-      onExit: (h) => child.once('exit', (code, signal) => h(code, signal)),
-      kill: (signal = 'SIGTERM') => {
-        child.kill(signal);
+      onExit: (h) =>
+        child.once('exit', (code) => {
+          exited = true;
+          // utilityProcess reports no signal; a kill shows as a non-zero code.
+          h(code, null);
+        }),
+      kill: () => {
+        child.kill();
       },
     };
   };

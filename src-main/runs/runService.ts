@@ -438,7 +438,11 @@ export class RunService implements P.StudioApi {
     a.writer = writer;
     worker.onMessage((msg) => {
       try {
-        if (msg.type === 'ready') worker.send({ type: 'start', job: request });
+        if (msg.type === 'ready') {
+          // Some process hosts (Electron's utilityProcess) know their pid only once the child runs.
+          if (work.kind === 'train' && worker.pid) this.store.updateRun(work.runId, { workerPid: worker.pid });
+          worker.send({ type: 'start', job: request });
+        }
         else if (work.kind === 'train') this.onTrainMessage(a, work.runId, msg, writer!);
         else this.onJobMessage(a, work.jobId, msg);
       } catch (e) {

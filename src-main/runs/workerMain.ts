@@ -8,20 +8,30 @@ import { runSampleJob } from './sampleJob';
 import { runTrainJob } from './trainJob';
 import type { FromWorker, JobRequest, ToWorker } from './workerMessages';
 
+/** Electron's utilityProcess talks through process.parentPort; a Node fork through process.send. */
+interface ParentPort {
+  on(event: 'message', handler: (e: { data: unknown }) => void): void;
+  postMessage(message: unknown): void;
+}
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+
 function send(msg: FromWorker): void {
-  process.send?.(msg);
+  if (parentPort) parentPort.postMessage(msg);
+  else process.send?.(msg);
 }
 
 const controller = new AbortController();
 let started = false;
 
-process.on('message', (msg: ToWorker) => {
+function onMessage(msg: ToWorker): void {
   if (msg.type === 'stop') controller.abort();
   else if (msg.type === 'start' && !started) {
     started = true;
     void run(msg.job);
   }
-});
+}
+if (parentPort) parentPort.on('message', (e) => onMessage(e.data as ToWorker));
+else process.on('message', onMessage);
 // `iddpm stop` from another terminal signals the worker directly: stop gracefully, as on a 'stop' message.
 process.on('SIGTERM', () => controller.abort());
 // The parent going away (crash, kill) must not leave an orphan training forever.
