@@ -163,3 +163,12 @@ export function checkpointConfigDifferences(checkpoint: RunConfig, run: RunConfi
   }
   return diffs;
 }
+
+/**
+ * The weights a sampling or evaluation job uses: the given EMA rate, the raw weights for null, or by
+ * default the run's first EMA (raw when the run keeps none).
+ */
+export function readJobWeights(file: string, emaRate: number | null | undefined) {
+  const rate = emaRate === undefined ? (readCheckpointInfo(file).emaRates[0] ?? null) : emaRate;
+  return { emaRate: rate, ...readCheckpointWeights(file, rate) };
+}
