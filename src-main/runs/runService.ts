@@ -11,10 +11,10 @@ import type { RunConfig } from '../../src-shared/config/runConfig';
 import { validateRunConfig } from '../../src-shared/config/validate';
 import type * as P from '../../src-shared/protocol';
 import { describeBackend } from '../engine/backend/selectBackend';
-import { createZip } from '../imageio/zip';
 import { openStore, type MetricsWriter, type Store } from '../store';
-import type { MetricName as StoreMetric, StepMetricRow } from '../store/types';
+import type { MetricName as StoreMetric } from '../store/types';
 import { EventHub } from './eventHub';
+import { recordEvaluation, recordSampleSet, recordTrainEvent, sampleSetZip, type Recorder } from './recordResults';
 import { ensureDir, listCheckpoints as listCheckpointFiles, newRunId, runDir } from './runFiles';
 import { ApiFailure } from './apiFailure';
 import { METRIC_TO_STORE, toCheckpoint, toEvaluation, toJob, toRunSummary, toSampleSet, toSeries, toVlb, UrlMapper } from './toProtocol';
@@ -57,6 +57,8 @@ export class RunService implements P.StudioApi {
   private readonly queue: Work[] = [];
   private readonly active = new Map<string, Active>();
   private readonly urls: UrlMapper;
+  /** Where worker results are written and announced. */
+  private readonly recorder: Recorder;
   private readonly workerFactory: WorkerFactory;
   private readonly maxConcurrent: number;
   /** Runs interrupted by the previous process, found at start-up. */
@@ -68,6 +70,7 @@ export class RunService implements P.StudioApi {
     readonly store: Store,
   ) {
     this.urls = new UrlMapper(opts.dataDir, opts.filePrefix ?? '/files/');
+    this.recorder = { store, hub: this.hub, urls: this.urls };
     this.workerFactory = opts.workerFactory ?? forkWorker;
     this.maxConcurrent = opts.maxConcurrent ?? 1;
     this.recovered = store.markInterruptedOnStartup({ isWorkerAlive }).runs;
@@ -483,7 +486,8 @@ export class RunService implements P.StudioApi {
         break;
       }
       case 'train':
-        this.onTrainEvent(runId, msg.event, writer);
+        recordTrainEvent(this.recorder, runId, msg.event, writer);
+        if (msg.event.type === 'step') this.emitRun(runId);
         break;
       case 'done':
         a.finished = true;
@@ -495,53 +499,6 @@ export class RunService implements P.StudioApi {
         writer.flush();
         this.finishRun(runId, msg.stopped ? a.intent : null, msg.stopped ? null : msg.message, null);
         break;
-      default:
-        break;
-    }
-  }
-
-  private onTrainEvent(runId: string, e: import('./workerMessages').WireTrainEvent, writer: ReturnType<Store['metricsWriter']>): void {
-    switch (e.type) {
-      case 'step': {
-        const row: StepMetricRow = {
-          step: e.step,
-          time: Date.now(),
-          loss: e.loss,
-          mse: e.mse,
-          vb: e.vb,
-          gradNorm: e.gradNorm,
-          lr: e.lr,
-          samplesPerSec: e.samplesPerSec,
-          stepMs: e.stepMs,
-          lossQ: e.quartiles.loss,
-          mseQ: e.quartiles.mse,
-          vbQ: e.quartiles.vb,
-        };
-        writer.add(row);
-        this.hub.rows(runId, [{ step: e.step, loss: e.loss, mse: e.mse, vb: e.vb, gradNorm: e.gradNorm, lr: e.lr, samplesPerSec: e.samplesPerSec, quartiles: [...e.quartiles.loss] }]);
-        if (e.samplerWeights) {
-          this.store.addSamplerWeights(runId, e.step, e.samplerWeights);
-          this.hub.latest(`sw:${runId}`, { type: 'samplerWeights', runId, step: e.step, weights: e.samplerWeights });
-        }
-        this.emitRun(runId);
-        break;
-      }
-      case 'vlbTerms': {
-        const snap = { step: e.step, timesteps: e.timesteps, termsBpd: e.termsBpd, mse: e.mse, priorBpd: e.priorBpd, totalBpd: e.totalBpd, weights: e.weights, emaRate: e.emaRate, images: e.images };
-        this.store.addVlbSnapshot(runId, snap);
-        this.hub.emit({ type: 'vlb', runId, snapshot: toVlb({ ...snap, runId, createdAt: Date.now() }) });
-        break;
-      }
-      case 'gns':
-        this.store.addGns(runId, e);
-        this.hub.emit({ type: 'gns', runId, point: { step: e.step, bSimple: e.bSimple, bSimpleRaw: e.bSimpleRaw } });
-        break;
-      case 'preview': {
-        const id = this.store.addPreview(runId, { step: e.step, gridPath: e.file, count: e.count, samplingSteps: e.samplingSteps, emaRate: e.emaRate, seed: e.seed });
-        const set = this.store.getSampleSet(id)!;
-        this.hub.emit({ type: 'sampleSet', set: toSampleSet(set, set.images, this.urls) });
-        break;
-      }
       default:
         break;
     }
@@ -574,49 +531,12 @@ export class RunService implements P.StudioApi {
       }
       case 'done': {
         a.finished = true;
-        let resultId: number | null = null;
-        const s = job.settings as unknown as P.SampleSettings & { checkpointId: number; checkpointStep: number };
-        if (msg.result.sample) {
-          const r = msg.result.sample;
-          resultId = this.store.addSampleSet({
-            kind: 'sample',
-            runId: job.runId,
-            checkpointId: job.checkpointId,
-            jobId,
-            step: s.checkpointStep,
-            settings: r.settings,
-            sampler: s.sampler,
-            steps: (r.settings.steps as number) ?? s.steps,
-            eta: s.sampler === 'ddim' ? s.eta : null,
-            seed: s.seed,
-            count: s.count,
-            emaRate: typeof r.settings.weights === 'string' && r.settings.weights.startsWith('ema ') ? Number(r.settings.weights.slice(4)) : null,
-            gridPath: r.grid,
-            status: 'done',
-            images: r.images,
-          });
-          const set = this.store.getSampleSet(resultId)!;
-          this.hub.emit({ type: 'sampleSet', set: toSampleSet(set, set.images, this.urls) });
-        } else if (msg.result.eval) {
-          const r = msg.result.eval;
-          resultId = this.store.addEvaluation({
-            runId: job.runId,
-            checkpointId: job.checkpointId,
-            jobId,
-            step: r.step,
-            status: 'done',
-            bpd: r.bpd,
-            priorBpd: r.priorBpd,
-            images: r.images,
-            timesteps: r.timesteps,
-            termsBpd: r.termsBpd,
-            mse: r.mse,
-            xstartMse: r.xstartMse,
-          });
-          const ev = this.store.getEvaluation(resultId)!;
-          this.hub.emit({ type: 'evaluation', evaluation: toEvaluation(ev) });
-          if (job.runId) this.emitRun(job.runId);
-        }
+        const resultId = msg.result.sample
+          ? recordSampleSet(this.recorder, job, msg.result.sample)
+          : msg.result.eval
+            ? recordEvaluation(this.recorder, job, msg.result.eval)
+            : null;
+        if (msg.result.eval && job.runId) this.emitRun(job.runId);
         this.store.updateJob(jobId, { status: 'done', progress: 1, result: { resultId } });
         this.hub.flush();
         this.hub.emit({ type: 'job', job: toJob(this.store.getJob(jobId)!) });
@@ -663,12 +583,7 @@ export class RunService implements P.StudioApi {
   async exportSampleSetZip(setId: number): Promise<Buffer> {
     const set = this.store.getSampleSet(setId);
     if (!set) throw new ApiFailure('not-found', `no sample set ${setId}`);
-    const entries = [];
-    if (set.gridPath) entries.push({ name: 'grid.png', data: readFileSync(set.gridPath) });
-    for (const im of set.images) entries.push({ name: path.basename(im.path), data: readFileSync(im.path) });
-    const manifest = { id: set.id, runId: set.runId, step: set.step, sampler: set.sampler, steps: set.steps, eta: set.eta, seed: set.seed, count: set.count, emaRate: set.emaRate, settings: set.settings, files: entries.map((e) => e.name) };
-    entries.push({ name: 'manifest.json', data: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) });
-    return createZip(entries);
+    return sampleSetZip(set);
   }
 
   // ---- shutdown -----------------------------------------------------------------------------------
