@@ -40,11 +40,12 @@ export function listCheckpoints(dir: string): { step: number; file: string }[] {
 }
 
 /** A new run id: sortable by creation time, unique within the data directory. */
-export function newRunId(dataDir: string, now = new Date()): string {
+export function newRunId(dataDir: string, now = new Date(), taken: (id: string) => boolean = () => false): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   for (let n = 1; ; n++) {
     const id = n === 1 ? stamp : `${stamp}-${n}`;
-    if (!existsSync(runDir(dataDir, id))) return id;
+    // A run's folder appears only when it first trains: the caller also says which ids the store holds.
+    if (!existsSync(runDir(dataDir, id)) && !taken(id)) return id;
   }
 }
 

@@ -172,7 +172,10 @@ export class RunService implements P.StudioApi {
   // ---- run lifecycle ------------------------------------------------------------------------------
 
   async createRun(request: { config: RunConfig; name?: string; preset?: string; start?: boolean; id?: string }): Promise<P.RunSummary> {
-    const problems = validateRunConfig(request?.config, { requireDatasetPath: true });
+    if (!request || typeof request !== 'object') throw new ApiFailure('bad-request', 'createRun needs { config, name?, preset?, start? }');
+    // A config copied from a run summary carries the preset it came from: that is the run's, not an option.
+    const config = request.config && typeof request.config === 'object' ? stripPreset(request.config) : request.config;
+    const problems = validateRunConfig(config, { requireDatasetPath: true });
     if (problems.length) {
       throw new ApiFailure('bad-request', `the run configuration has ${problems.length} problem(s): ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, {
         problems,
@@ -182,16 +185,16 @@ export class RunService implements P.StudioApi {
     if (request.id !== undefined && (!/^[A-Za-z0-9._-]{1,64}$/.test(request.id) || this.store.getRun(request.id))) {
       throw new ApiFailure('bad-request', `run id '${request.id}' is taken or not made of letters, digits, '.', '_' and '-'`, { field: 'id' });
     }
-    const id = request.id ?? newRunId(this.opts.dataDir);
+    const id = request.id ?? newRunId(this.opts.dataDir, new Date(), (candidate) => this.store.getRun(candidate) !== null);
     const dir = runDir(this.opts.dataDir, id);
     const name = request.name?.trim() || (request.preset ? `${request.preset} ${id}` : `run ${id}`);
     this.store.createRun({
       id,
       name,
-      config: { ...request.config, ...(request.preset ? { preset: request.preset } : {}) } as RunConfig,
+      config: { ...config, ...(request.preset ? { preset: request.preset } : {}) } as RunConfig,
       status: request.start ? 'queued' : 'stopped',
       runDir: dir,
-      maxSteps: request.config.training.maxSteps ?? null,
+      maxSteps: config.training.maxSteps ?? null,
     });
     if (request.start) this.enqueue({ kind: 'train', runId: id });
     const s = this.summary(id)!;

@@ -190,6 +190,13 @@ describe('run service', () => {
     const bad = tiny();
     bad.model = { ...bad.model, channels: 48 };
     await expect(harness.service.createRun({ config: bad })).rejects.toThrow(/model\.channels/);
+    // A config taken from a run summary (it names its preset) creates a run again; duplicates keep the preset.
+    const first = await harness.service.createRun({ config: tiny(), preset: 'tiny-test' });
+    expect(first.preset).toBe('tiny-test');
+    expect((await harness.service.createRun({ config: first.config })).status).toBe('stopped');
+    const copy = await harness.service.duplicateRun(first.id);
+    expect(copy.name).toBe(`${first.name} (copy)`);
+    expect(copy.preset).toBe('tiny-test');
     const file = path.join(harness.dataDir, 'not-a-dir');
     writeFileSync(file, 'x');
     await expect(createRunService({ dataDir: path.join(file, 'data'), face: 'cli' })).rejects.toThrow(/cannot create .*not-a-dir.*(ENOTDIR|EEXIST)/);
