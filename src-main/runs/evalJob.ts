@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendPreference } from '../../src-shared/config/enums';
 import { openDataset } from '../data';
 import { selectBackend, type BackendReport } from '../engine/backend/selectBackend';
-import { readJobWeights } from '../engine/checkpoint/trainCheckpoint';
+import { readCheckpointWeights } from '../engine/checkpoint/trainCheckpoint';
 import { diffusionFromConfig } from '../engine/diffusion/fromConfig';
 import { calcBpdLoop } from '../engine/diffusion/nll';
 import { Rng, rngNoise } from '../engine/rng';
@@ -44,7 +44,7 @@ export interface EvalJobResult {
 export async function runEvalJob(opts: EvalJobOptions): Promise<EvalJobResult> {
   const backend = await selectBackend(opts.backend ?? 'auto');
   opts.onBackend?.(backend);
-  const { config, step, layout, weights } = readJobWeights(opts.checkpoint, opts.emaRate);
+  const { config, step, layout, weights } = readCheckpointWeights(opts.checkpoint, opts.emaRate);
   try {
     const dataset = await openDataset(config.dataset, { size: config.model.imageSize, channels: config.model.imageChannels });
     const total = Math.min(opts.images ?? 64, dataset.heldOut.count);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendReport } from '../engine/backend/selectBackend';
 import type { BackendPreference } from '../../src-shared/config/enums';
-import { readJobWeights } from '../engine/checkpoint/trainCheckpoint';
+import { readCheckpointWeights } from '../engine/checkpoint/trainCheckpoint';
 import { pSampleLoop } from '../engine/diffusion/ancestral';
 import { ddimSampleLoop } from '../engine/diffusion/ddim';
 import { diffusionFromConfig, respacedDiffusion } from '../engine/diffusion/fromConfig';
@@ -63,7 +63,7 @@ export async function runSampleJob(opts: SampleJobOptions): Promise<SampleJobRes
   if (!(opts.steps >= 1 && Number.isInteger(opts.steps))) throw new Error(`steps must be a whole number ≥ 1, got ${opts.steps}`);
   const backend = await selectBackend(opts.backend ?? 'auto');
   opts.onBackend?.(backend);
-  const { emaRate, config, step, layout, weights } = readJobWeights(opts.checkpoint, opts.emaRate);
+  const { emaRate, config, step, layout, weights } = readCheckpointWeights(opts.checkpoint, opts.emaRate);
   try {
     const base = diffusionFromConfig(config);
     const spec = respacingFor(opts.sampler, Math.min(opts.steps, base.process.numSteps));

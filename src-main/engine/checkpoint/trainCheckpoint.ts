@@ -128,10 +128,17 @@ export function readTrainCheckpoint(file: string): TrainerSnapshot {
   };
 }
 
-/** Weights of one EMA (or the raw model with rate null) for sampling/evaluation, as reference-layout arrays. */
-export function readCheckpointWeights(file: string, emaRate: number | null): { config: RunConfig; step: number; layout: UNetLayout; weights: WeightMap } {
+/**
+ * Weights for sampling or evaluation: the given EMA rate, the raw weights for null, or by default (undefined)
+ * the run's first EMA, raw when it keeps none. One read of the file.
+ */
+export function readCheckpointWeights(
+  file: string,
+  emaRateWanted: number | null | undefined,
+): { config: RunConfig; step: number; emaRate: number | null; layout: UNetLayout; weights: WeightMap } {
   const { tensors, metadata } = readSafetensors(file);
   const { config, step, emaRates } = parseInfo(metadata, file);
+  const emaRate = emaRateWanted === undefined ? (emaRates[0] ?? null) : emaRateWanted;
   if (emaRate !== null && !emaRates.includes(emaRate)) {
     throw new Error(`${file} has no EMA with rate ${emaRate}; it has ${emaRates.join(', ') || 'none'} (or use the raw weights)`);
   }
@@ -141,7 +148,7 @@ export function readCheckpointWeights(file: string, emaRate: number | null): { c
   const flat = tf.tensor1d(referenceToFlat(fl, tensors, prefix, file));
   const weights = unflatten(fl, flat);
   flat.dispose();
-  return { config, step, layout, weights };
+  return { config, step, emaRate, layout, weights };
 }
 
 /**
@@ -164,11 +171,3 @@ export function checkpointConfigDifferences(checkpoint: RunConfig, run: RunConfi
   return diffs;
 }
 
-/**
- * The weights a sampling or evaluation job uses: the given EMA rate, the raw weights for null, or by
- * default the run's first EMA (raw when the run keeps none).
- */
-export function readJobWeights(file: string, emaRate: number | null | undefined) {
-  const rate = emaRate === undefined ? (readCheckpointInfo(file).emaRates[0] ?? null) : emaRate;
-  return { emaRate: rate, ...readCheckpointWeights(file, rate) };
-}
