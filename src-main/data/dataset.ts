@@ -9,6 +9,7 @@
  * Imports: src-shared only (ARCHITECTURE: src-main/data).
  */
 import type { DatasetKind } from '../../src-shared/config/enums';
+import { fmix32 } from '../../src-shared/dataOrder';
 
 export type ImageChannels = 1 | 3;
 
@@ -196,15 +197,6 @@ export function heldOutCount(count: number): number {
   return Math.min(1000, Math.max(1, Math.floor(count * 0.05)));
 }
 
-/** murmur3's 32-bit finaliser: a cheap, well-mixed bijection of 32-bit integers. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** FNV-1a over UTF-16 code units, then fmix32; stable across platforms and Node versions. */
 function hashString(s: string): number {
