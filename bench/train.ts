@@ -8,7 +8,7 @@ import { withDefaults, type RunConfig } from '../src-shared/config/runConfig';
 import { pSample } from '../src-main/engine/diffusion/ancestral';
 import { Rng, rngNoise } from '../src-main/engine/rng';
 import { Trainer } from '../src-main/engine/train/trainer';
-import type { TrainingData } from '../src-main/engine/train/trainingData';
+import type { TrainingData } from '../src-shared/trainingData';
 import { unetForward } from '../src-main/engine/unet/forward';
 import { unetForwardFlops } from '../src-main/engine/unet/flops';
 import { disposeWeights } from '../src-main/engine/unet/weights';

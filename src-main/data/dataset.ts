@@ -10,6 +10,7 @@
  */
 import type { DatasetKind } from '../../src-shared/config/enums';
 import { fmix32 } from '../../src-shared/dataOrder';
+import type { TrainingData } from '../../src-shared/trainingData';
 
 export type ImageChannels = 1 | 3;
 
@@ -296,19 +297,8 @@ export function assemble(meta: DatasetMeta, train: ImageSplit, heldOut: ImageSpl
 // this layer use the same one; it is re-exported here for the data layer's callers.
 export { epochOrder, BatchOrder } from '../../src-shared/dataOrder';
 
-/**
- * The flat shape the engine's trainer asks for (src-main/engine/train/trainingData.ts, `TrainingData`).
- * Declared here structurally because the data layer may not import the engine; the runs layer, which
- * sees both, passes `asTrainingData(ds)` where a TrainingData is wanted and the compiler checks the fit.
- */
-export interface FlatTrainingData {
-  readonly size: number;
-  readonly channels: number;
-  readonly trainCount: number;
-  readonly heldOutCount: number;
-  trainBatch(indices: readonly number[]): Float32Array;
-  heldOutBatch(indices: readonly number[]): Float32Array;
-}
+/** The engine's view of a dataset (src-shared/trainingData.ts), kept under its old name for callers. */
+export type FlatTrainingData = TrainingData;
 
 export function asTrainingData(ds: ImageDataset): FlatTrainingData {
   return {

@@ -163,7 +163,7 @@ describe('epochOrder and BatchOrder', () => {
 describe('asTrainingData', () => {
   it('fits the engine trainer\'s TrainingData shape', async () => {
     const { asTrainingData } = await import('../../src-main/data/dataset');
-    type TrainingData = import('../../src-main/engine/train/trainingData').TrainingData;
+    type TrainingData = import('../../src-shared/trainingData').TrainingData;
     const ds = datasetFromBlock(
       { name: 't', kind: 'idx', source: 'mem' },
       { pixels: new Uint8Array(40 * 4).fill(255), count: 40, size: 2, channels: 1 },

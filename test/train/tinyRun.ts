@@ -1,6 +1,6 @@
 /** A tiny run configuration and synthetic images, small enough to train in seconds on the cpu backend. */
 import { withDefaults, type RunConfig, type RunConfigPatch } from '../../src-shared/config/runConfig';
-import type { TrainingData } from '../../src-main/engine/train/trainingData';
+import type { TrainingData } from '../../src-shared/trainingData';
 
 export function tinyConfig(patch: RunConfigPatch = {}): RunConfig {
   const base: RunConfigPatch = {

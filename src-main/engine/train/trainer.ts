@@ -25,7 +25,7 @@ import type { StepEvent, TrainEvent, TrainEventHandler } from './events';
 import { flatLayout, flatten, unflatten, type FlatLayout } from './flatParams';
 import { GradientNoiseScale, type GnsState } from './gradientNoiseScale';
 import { quartileMeans } from './lossQuartiles';
-import type { TrainingData } from './trainingData';
+import type { TrainingData } from '../../../src-shared/trainingData';
 import { toUint8Images } from './images';
 
 /** Everything needed to continue a run exactly where it stopped. */

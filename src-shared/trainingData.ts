@@ -1,6 +1,6 @@
 /**
- * What the trainer needs from a dataset. The data layer adapts its loaders to this shape; the engine
- * does not import them (ARCHITECTURE.md: the engine knows tfjs and src-shared only).
+ * What the trainer needs from a dataset. The data layer adapts its loaders to this shape (asTrainingData)
+ * and the engine's trainer consumes it; it lives here because neither layer may import the other.
  */
 export interface TrainingData {
   readonly size: number;
