@@ -1,27 +1,29 @@
 /**
  * `iddpm`: the studio's command line. Each subcommand is a thin face over the run service and jobs; errors print one
  * clear message (no stack) and exit non-zero.
+ *
+ * Command modules are imported only when their command runs, and they import the engine, the run service
+ * and tfjs only after their arguments parse: `iddpm --help`, `iddpm sample --help` and usage errors answer
+ * without loading tfjs (seconds on a busy machine).
  */
 import { UsageError } from './args';
-import { evalCommand, evalUsage } from './commands/eval';
-import { resumeCommand, resumeUsage, runsCommand, runsUsage, stopCommand, stopUsage } from './commands/runs';
-import { sampleCommand, sampleUsage } from './commands/sample';
-import { serveCommand, serveUsage } from './commands/serve';
-import { trainCommand, trainUsage } from './commands/train';
+import { describeFsError } from './pathChecks';
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string; summary: string }> = {
-  train: { run: trainCommand, usage: trainUsage, summary: 'train a model (writes checkpoints and previews under the data directory)' },
-  sample: { run: sampleCommand, usage: sampleUsage, summary: 'draw images from a checkpoint (ancestral or DDIM) as PNGs' },
-  eval: { run: evalCommand, usage: evalUsage, summary: 'NLL in bits/dim on held-out images, per-t terms as CSV' },
-  runs: { run: runsCommand, usage: runsUsage, summary: 'list the runs of the data directory with status, step and reason' },
-  resume: { run: resumeCommand, usage: resumeUsage, summary: 'continue a stopped, paused or interrupted run from its last checkpoint' },
-  stop: { run: stopCommand, usage: stopUsage, summary: 'ask a running run to checkpoint and stop' },
-  serve: { run: serveCommand, usage: serveUsage, summary: 'the studio in a browser: web face on 127.0.0.1 with a token URL' },
+type Run = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { load: () => Promise<Run>; summary: string }> = {
+  train: { load: () => import('./commands/train').then((m) => m.trainCommand), summary: 'train a model (writes checkpoints and previews under the data directory)' },
+  sample: { load: () => import('./commands/sample').then((m) => m.sampleCommand), summary: 'draw images from a checkpoint or a run (ancestral or DDIM) as PNGs' },
+  eval: { load: () => import('./commands/eval').then((m) => m.evalCommand), summary: 'NLL in bits/dim on held-out images, per-t terms as CSV' },
+  runs: { load: () => import('./commands/runs').then((m) => m.runsCommand), summary: "list the runs with name, status, step, loss, best NLL (or one run's checkpoints)" },
+  resume: { load: () => import('./commands/runs').then((m) => m.resumeCommand), summary: 'continue a stopped, paused or interrupted run from its last checkpoint' },
+  stop: { load: () => import('./commands/runs').then((m) => m.stopCommand), summary: 'ask a running run to checkpoint and stop' },
+  serve: { load: () => import('./commands/serve').then((m) => m.serveCommand), summary: 'the studio in a browser: web face on 127.0.0.1 with a token URL' },
 };
 
 export function mainUsage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)}${c.summary}`);
-  return `iddpm — Improved DDPM studio\n\nUsage: iddpm <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'iddpm <command> --help' for its options.\n`;
+  return `iddpm — Improved DDPM studio\n\nUsage: iddpm <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nEvery command takes --data DIR (default $IDDPM_DATA, else ~/.iddpm-studio).\nRun 'iddpm <command> --help' for its options.\n`;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -36,7 +38,8 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await entry.run(rest);
+    const run = await entry.load();
+    return await run(rest);
   } catch (e) {
     const err = e as Error;
     if (err instanceof UsageError) {
@@ -47,7 +50,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`iddpm ${command}: ${err.message}\n`);
       return 130;
     }
-    process.stderr.write(`iddpm ${command}: ${err.message}\n`);
+    // A file-system error that no check caught still gets words instead of its errno code.
+    process.stderr.write(`iddpm ${command}: ${describeFsError(err) ?? err.message}\n`);
     if (process.env.IDDPM_DEBUG) process.stderr.write(`${err.stack}\n`);
     return 1;
   }

@@ -1,22 +1,35 @@
+/**
+ * `iddpm eval CHECKPOINT|RUN_ID`: the NLL bound in bits/dim on held-out images, with the per-t terms as
+ * CSV. The checkpoint and the CSV's place are checked before any work; the NLL is printed before the CSV
+ * is written, so a failing write never loses the result.
+ */
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describeBackend } from '../../engine/backend/selectBackend';
-import { runEvalJob } from '../../runs/evalJob';
-import type { BackendPreference } from '../../../src-shared/config/enums';
-import { helpText, parseArgs, UsageError, type OptionSpec } from '../args';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../../../src-shared/config/enums';
+import { expectPositional, helpText, parseArgs, UsageError, type OptionSpec } from '../args';
+import { resolveCheckpoint } from '../checkpointArg';
+import { DATA_OPTION, dataDirOf, dataFlagOf } from '../dataDir';
+import { checkOutputFile, describeFsError } from '../pathChecks';
 import { Progress } from '../progress';
-import { emaOption } from './sample';
+import { checkEmaRate, emaOption, MAX_SEED } from './sample';
+
+const DEFAULT_IMAGES = 64;
 
 const OPTIONS: Record<string, OptionSpec> = {
   ema: { type: 'string', description: "EMA rate to evaluate, or 'raw' (default: the first EMA)" },
-  images: { type: 'number', description: 'held-out images to evaluate (default 64)' },
-  batch: { type: 'number', description: 'images per network call (default 16)' },
-  seed: { type: 'number', description: 'noise seed (default 0)' },
-  csv: { type: 'string', description: 'per-t terms CSV (default: nll-<step>.csv beside the checkpoint)' },
-  backend: { type: 'string', description: 'auto | tensorflow-gpu | tensorflow | wasm | cpu' },
+  images: { type: 'integer', min: 1, description: `held-out images to evaluate (default ${DEFAULT_IMAGES}; at most the held-out split)` },
+  batch: { type: 'integer', min: 1, max: 1024, maxHint: 'larger batches only need more memory', description: 'images per network call (default 16)' },
+  seed: { type: 'integer', min: 0, max: MAX_SEED, description: 'noise seed (default 0)' },
+  csv: { type: 'string', description: 'per-t terms CSV (default: nll-<checkpoint>.csv beside the checkpoint)' },
+  backend: { type: 'string', description: BACKEND_PREFERENCES.join(' | '), choices: BACKEND_PREFERENCES },
+  ...DATA_OPTION,
   help: { type: 'boolean', description: 'show this help' },
 };
 
-export const evalUsage = helpText('iddpm eval CHECKPOINT [options]', OPTIONS);
+export const evalUsage = helpText(
+  'iddpm eval CHECKPOINT [options]\n\nCHECKPOINT is a .safetensors file, or a run id (its newest checkpoint) of the data directory.',
+  OPTIONS,
+);
 
 export async function evalCommand(argv: string[]): Promise<number> {
   const { positional, options } = parseArgs(argv, OPTIONS);
@@ -24,28 +37,53 @@ export async function evalCommand(argv: string[]): Promise<number> {
     process.stdout.write(evalUsage);
     return 0;
   }
-  const checkpoint = positional[0];
-  if (!checkpoint) throw new UsageError(`give the checkpoint file to evaluate\n\n${evalUsage}`);
+  if (!positional[0]) throw new UsageError(`give the checkpoint file (or a run id) to evaluate\n\n${evalUsage}`);
+  expectPositional(positional, ['CHECKPOINT'], evalUsage);
+  const emaRate = emaOption(options.ema);
+  const checkpoint = resolveCheckpoint(positional[0], dataDirOf(options), dataFlagOf(options));
   const csvFile = options.csv
     ? path.resolve(String(options.csv))
-    : path.join(path.dirname(path.resolve(checkpoint)), `nll-${path.basename(checkpoint, '.safetensors')}.csv`);
+    : path.join(path.dirname(checkpoint), `nll-${path.basename(checkpoint, '.safetensors')}.csv`);
+  checkOutputFile(csvFile, options.csv ? '--csv' : 'the CSV file (choose another with --csv FILE)');
+
+  const { readCheckpointInfo } = await import('../../engine/checkpoint/trainCheckpoint');
+  const info = readCheckpointInfo(checkpoint);
+  checkEmaRate(emaRate, info.emaRates, checkpoint);
+  const T = info.config.diffusion.steps;
+
+  const { describeBackend } = await import('../../engine/backend/selectBackend');
+  const { evalCsv, runEvalJob } = await import('../../runs/evalJob');
+  const asked = (options.images as number | undefined) ?? DEFAULT_IMAGES;
+  const batch = (options.batch as number | undefined) ?? 16;
   let progress: Progress | undefined;
   const r = await runEvalJob({
     checkpoint,
-    emaRate: emaOption(options.ema),
-    images: options.images as number | undefined,
-    batchSize: options.batch as number | undefined,
+    emaRate,
+    images: asked,
+    batchSize: batch,
     seed: options.seed as number | undefined,
     backend: options.backend as BackendPreference | undefined,
-    csvFile,
     onBackend: (b) => process.stderr.write(`backend: ${describeBackend(b)}\n`),
     onProgress: (done, total) => {
+      if (!progress && total / T < Math.ceil(asked / batch)) {
+        // The job plans fewer batches than asked for: the held-out split is smaller. Say so now, not hours later.
+        process.stderr.write(`note: the held-out split has fewer than the ${asked} images asked for; evaluating all of them (at most ${(total / T) * batch})\n`);
+      }
       progress ??= new Progress('eval', total, process.stderr, 'calls');
       progress.update(done);
     },
   });
+  // The job evaluates at most the whole held-out split: say so when that is fewer than asked.
   process.stdout.write(
-    `NLL ${r.bpd.toFixed(4)} bits/dim on ${r.images} held-out images (prior term ${r.priorBpd.toExponential(2)}), step ${r.step}\nper-t terms: ${csvFile}\n`,
+    `NLL ${r.bpd.toFixed(4)} bits/dim on ${r.images} held-out image${r.images === 1 ? '' : 's'} (prior term ${r.priorBpd.toExponential(2)}), step ${r.step}\n`,
   );
+  // The job evaluates at most the whole held-out split: say so when that is fewer than asked.
+  if (r.images < asked) process.stderr.write(`note: that is the whole held-out split (${r.images}); --images asked for ${asked}\n`);
+  try {
+    writeFileSync(csvFile, evalCsv(r));
+  } catch (e) {
+    throw new Error(`the per-t terms could not be written: ${describeFsError(e) ?? (e as Error).message}`);
+  }
+  process.stdout.write(`per-t terms: ${csvFile}\n`);
   return 0;
 }

@@ -1,51 +1,114 @@
 /**
- * `iddpm runs`, `iddpm resume ID`, `iddpm stop ID`: the runs of a data directory from the terminal.
+ * `iddpm runs`, `iddpm runs ID`, `iddpm resume ID`, `iddpm stop ID`: the runs of a data directory from the
+ * terminal. Listing reads the store directly; only resume opens the run service (which loads tfjs).
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { RunSummary } from '../../../src-shared/protocol';
-import { createRunService } from '../../runs/runService';
-import { defaultDataDir } from '../../runs/runFiles';
+import { listCheckpoints, runDir } from '../../runs/runFiles';
 import { openStore } from '../../store';
-import { helpText, parseArgs, UsageError, type OptionSpec } from '../args';
+import type { RunSummary as StoreRunSummary } from '../../store/types';
+import { expectPositional, helpText, parseArgs, UsageError, type OptionSpec } from '../args';
+import { DATA_OPTION, dataDirOf, dataFlagOf } from '../dataDir';
 import { followRun } from '../followRun';
 
 const DATA: Record<string, OptionSpec> = {
-  data: { type: 'string', description: 'data directory (default ~/.iddpm-studio or $IDDPM_DATA)' },
+  ...DATA_OPTION,
   help: { type: 'boolean', description: 'show this help' },
 };
 const LIST_OPTIONS: Record<string, OptionSpec> = { ...DATA, json: { type: 'boolean', description: 'print JSON' } };
 
-export const runsUsage = helpText('iddpm runs [--json] [--data DIR]', LIST_OPTIONS);
+export const runsUsage = helpText(
+  "iddpm runs [RUN_ID] [--json] [--data DIR]\n\nWithout RUN_ID: every run with its name, status, step, last loss, best NLL and newest checkpoint.\nWith RUN_ID: that run's checkpoint files (give one to iddpm sample or iddpm eval).",
+  LIST_OPTIONS,
+);
 export const resumeUsage = helpText('iddpm resume RUN_ID [--data DIR]', DATA);
 export const stopUsage = helpText('iddpm stop RUN_ID [--data DIR]', DATA);
 
-function dataDirOf(options: Record<string, unknown>): string {
-  return options.data ? path.resolve(String(options.data)) : defaultDataDir();
+/** Names longer than this are cut with an ellipsis so the table stays one line per run. */
+const NAME_WIDTH = 28;
+
+function cut(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
+}
+
+function formatBpd(bpd: number | null): string {
+  return bpd === null ? '—' : `${bpd.toFixed(3)} bits/dim`;
 }
 
 export async function runsCommand(argv: string[]): Promise<number> {
-  const { options } = parseArgs(argv, LIST_OPTIONS);
+  const { positional, options } = parseArgs(argv, LIST_OPTIONS);
   if (options.help) return void process.stdout.write(runsUsage), 0;
+  expectPositional(positional, ['RUN_ID'], runsUsage);
+  const dataDir = dataDirOf(options);
+  const dbFile = path.join(dataDir, 'studio.db');
+  if (!existsSync(dbFile)) {
+    // Listing must not create a data directory as a side effect (a mistyped --data would leave one behind).
+    if (positional[0]) throw new UsageError(`no run '${positional[0]}': ${dataDir} holds no studio data yet`);
+    if (options.json) process.stdout.write('[]\n');
+    else process.stdout.write(`no runs in ${dataDir} yet: start one with  iddpm train --preset mnist-quick${dataFlagOf(options)}\n`);
+    return 0;
+  }
   // Read-only listing straight from the store: it must not disturb runs that another process trains.
-  const store = openStore(path.join(dataDirOf(options), 'studio.db'));
+  const store = openStore(dbFile);
   try {
-    const runs = store.listRuns();
+    if (positional[0]) return listRunCheckpoints(store.listRuns().find((r) => r.id === positional[0]), positional[0], dataDir, options);
+    const runs = store.listRuns().map((r) => ({ run: r, lastCheckpointStep: store.listCheckpoints(r.id).at(-1)?.step ?? null }));
     if (options.json) {
-      process.stdout.write(`${JSON.stringify(runs.map((r) => ({ id: r.id, name: r.name, status: r.status, step: r.step, maxSteps: r.maxSteps, reason: r.error, backend: r.backend, lastLoss: r.lastLoss, bestBpd: r.bestBpd })), null, 2)}\n`);
+      const json = runs.map(({ run: r, lastCheckpointStep }) => ({
+        id: r.id,
+        name: r.name,
+        status: r.status,
+        step: r.step,
+        maxSteps: r.maxSteps,
+        reason: r.error,
+        backend: r.backend,
+        lastLoss: r.lastLoss,
+        bestBpd: r.bestBpd,
+        lastCheckpointStep,
+      }));
+      process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
       return 0;
     }
     if (!runs.length) {
-      process.stdout.write('no runs yet: start one with  iddpm train --preset mnist-quick\n');
+      process.stdout.write(`no runs yet: start one with  iddpm train --preset mnist-quick${dataFlagOf(options)}\n`);
       return 0;
     }
-    const rows = runs.map((r) => [r.id, r.status, `${r.step}${r.maxSteps ? `/${r.maxSteps}` : ''}`, r.lastLoss === null ? '' : r.lastLoss.toFixed(4), r.error ?? '']);
-    const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i].length), ['ID', 'STATUS', 'STEP', 'LOSS'][i].length));
-    const line = (cols: string[]) => cols.map((c, i) => (i < 4 ? c.padEnd(widths[i]) : c)).join('  ').trimEnd();
-    process.stdout.write(`${line(['ID', 'STATUS', 'STEP', 'LOSS', 'REASON'])}\n${rows.map(line).join('\n')}\n`);
+    const header = ['ID', 'NAME', 'STATUS', 'STEP', 'LOSS', 'BEST NLL', 'CHECKPOINT', 'REASON'];
+    const rows = runs.map(({ run: r, lastCheckpointStep }) => [
+      r.id,
+      cut(r.name ?? '', NAME_WIDTH),
+      r.status,
+      `${r.step}${r.maxSteps ? `/${r.maxSteps}` : ''}`,
+      r.lastLoss === null ? '—' : r.lastLoss.toFixed(4),
+      formatBpd(r.bestBpd),
+      lastCheckpointStep === null ? '—' : `step ${lastCheckpointStep}`,
+      r.error ?? '',
+    ]);
+    const last = header.length - 1;
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+    const line = (cols: string[]) => cols.map((c, i) => (i < last ? c.padEnd(widths[i]) : c)).join('  ').trimEnd();
+    process.stdout.write(`${line(header)}\n${rows.map(line).join('\n')}\n`);
     return 0;
   } finally {
     store.close();
   }
+}
+
+function listRunCheckpoints(run: StoreRunSummary | undefined, id: string, dataDir: string, options: Record<string, unknown>): number {
+  if (!run) throw new UsageError(`no run '${id}' in ${dataDir}: \`iddpm runs${dataFlagOf(options)}\` lists the runs`);
+  const files = listCheckpoints(runDir(dataDir, id));
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(files, null, 2)}\n`);
+    return 0;
+  }
+  const title = `run ${id}${run.name ? ` (${run.name})` : ''}: ${run.status} at step ${run.step}, best NLL ${formatBpd(run.bestBpd)}`;
+  if (!files.length) {
+    process.stdout.write(`${title}\nno checkpoints yet\n`);
+    return 0;
+  }
+  process.stdout.write(`${title}\n${files.map((f) => `step ${String(f.step).padStart(8)}  ${f.file}`).join('\n')}\n`);
+  return 0;
 }
 
 export async function resumeCommand(argv: string[]): Promise<number> {
@@ -53,12 +116,14 @@ export async function resumeCommand(argv: string[]): Promise<number> {
   if (options.help) return void process.stdout.write(resumeUsage), 0;
   const id = positional[0];
   if (!id) throw new UsageError(`give the run id to resume (see iddpm runs)\n\n${resumeUsage}`);
+  expectPositional(positional, ['RUN_ID'], resumeUsage);
   const dataDir = dataDirOf(options);
+  const { createRunService } = await import('../../runs/runService');
   const service = await createRunService({ dataDir, face: 'cli' });
   try {
     const run: RunSummary = await service.resumeRun(id);
     process.stderr.write(`resuming run ${run.id} from ${run.lastCheckpointStep !== null ? `the checkpoint at step ${run.lastCheckpointStep}` : 'the start'}\n`);
-    return await followRun(service, id, options.data ? ` --data ${dataDir}` : '');
+    return await followRun(service, id, dataFlagOf(options));
   } finally {
     await service.close();
   }
@@ -69,6 +134,7 @@ export async function stopCommand(argv: string[]): Promise<number> {
   if (options.help) return void process.stdout.write(stopUsage), 0;
   const id = positional[0];
   if (!id) throw new UsageError(`give the run id to stop (see iddpm runs)\n\n${stopUsage}`);
+  expectPositional(positional, ['RUN_ID'], stopUsage);
   const store = openStore(path.join(dataDirOf(options), 'studio.db'));
   try {
     const run = store.getRun(id);
@@ -87,7 +153,9 @@ export async function stopCommand(argv: string[]): Promise<number> {
     try {
       process.kill(run.workerPid, 'SIGTERM');
     } catch (e) {
-      throw new Error(`cannot signal the worker (pid ${run.workerPid}) of run ${id}: ${(e as NodeJS.ErrnoException).code}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ESRCH' ? 'that process no longer exists' : code === 'EPERM' ? 'it belongs to another user' : (e as Error).message;
+      throw new Error(`cannot signal the worker (pid ${run.workerPid}) of run ${id}: ${why}`);
     }
     process.stdout.write(`asked run ${id} to stop (worker pid ${run.workerPid}); it checkpoints at its current step and ends as stopped\n`);
     return 0;

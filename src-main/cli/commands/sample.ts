@@ -1,32 +1,95 @@
+/**
+ * `iddpm sample CHECKPOINT|RUN_ID`: draws images from a checkpoint in this process and writes a PNG grid,
+ * single PNGs and a manifest. Every check that can fail (arguments, the checkpoint, the output folder, the
+ * step count against the model's T) runs before the first image is computed; tfjs loads only after the
+ * arguments parse.
+ */
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { describeBackend } from '../../engine/backend/selectBackend';
-import { runSampleJob, type SamplerName } from '../../runs/sampleJob';
-import type { BackendPreference } from '../../../src-shared/config/enums';
-import { helpText, parseArgs, UsageError, type OptionSpec } from '../args';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../../../src-shared/config/enums';
+import { spaceTimesteps } from '../../../src-shared/diffusion/respacing';
+import { expectPositional, helpText, parseArgs, UsageError, type OptionSpec } from '../args';
+import { resolveCheckpoint } from '../checkpointArg';
+import { DATA_OPTION, dataDirOf, dataFlagOf } from '../dataDir';
+import { checkOutputFolder } from '../pathChecks';
 import { Progress } from '../progress';
+
+/** A seed is a uint32 (the RNG's state), as for training.seed. */
+export const MAX_SEED = 2 ** 32 - 1;
+/** Beyond these a single command is the wrong tool: split the work (memory for a batch, disk for a count). */
+const MAX_COUNT = 10_000;
+const MAX_BATCH = 1024;
 
 const OPTIONS: Record<string, OptionSpec> = {
   ema: { type: 'string', description: "EMA rate to sample from, or 'raw' (default: the first EMA)" },
-  sampler: { type: 'string', description: 'ancestral (respaced) | ddim' },
-  steps: { type: 'number', description: 'sampling steps (default 50)' },
-  eta: { type: 'number', description: 'DDIM η (default 0: deterministic)' },
-  count: { type: 'number', description: 'images to draw (default 16)' },
-  seed: { type: 'number', description: 'random seed (default 0)' },
-  batch: { type: 'number', description: 'images per network call (default 16)' },
-  out: { type: 'string', description: 'output folder (default: samples/ beside the run)' },
+  sampler: { type: 'string', description: 'ancestral (respaced) | ddim', choices: ['ancestral', 'ddim'] },
+  steps: { type: 'integer', min: 1, description: "sampling steps, at most the model's T (default 50, or T if smaller)" },
+  eta: { type: 'number', min: 0, max: 1, maxHint: 'η = 1 already adds as much noise as ancestral sampling', description: 'DDIM η (default 0: deterministic)' },
+  count: { type: 'integer', min: 1, max: MAX_COUNT, maxHint: 'draw more in several commands with different --seed values', description: 'images to draw (default 16)' },
+  seed: { type: 'integer', min: 0, max: MAX_SEED, description: 'random seed (default 0)' },
+  batch: { type: 'integer', min: 1, max: MAX_BATCH, maxHint: 'larger batches only need more memory', description: 'images per network call (default 16)' },
+  out: { type: 'string', description: 'output folder (default: samples/ beside the run, or beside the checkpoint file)' },
   'no-clip': { type: 'boolean', description: 'do not clip x̂₀ to [−1, 1]' },
-  backend: { type: 'string', description: 'auto | tensorflow-gpu | tensorflow | wasm | cpu' },
+  backend: { type: 'string', description: BACKEND_PREFERENCES.join(' | '), choices: BACKEND_PREFERENCES },
+  ...DATA_OPTION,
   help: { type: 'boolean', description: 'show this help' },
 };
 
-export const sampleUsage = helpText('iddpm sample CHECKPOINT [options]', OPTIONS);
+export const sampleUsage = helpText(
+  "iddpm sample CHECKPOINT [options]\n\nCHECKPOINT is a .safetensors file, or a run id (its newest checkpoint) of the data directory.",
+  OPTIONS,
+);
 
 export function emaOption(value: unknown): number | null | undefined {
   if (value === undefined) return undefined;
   if (value === 'raw') return null;
-  const n = Number(value);
-  if (!(n > 0 && n < 1)) throw new UsageError(`--ema must be a rate in (0, 1) or 'raw', got '${String(value)}'`);
+  const n = /^\d*\.\d+$/.test(String(value)) ? Number(value) : NaN;
+  if (!(n > 0 && n < 1)) throw new UsageError(`--ema must be a rate in (0, 1) such as 0.9999, or 'raw' for the raw weights; got '${String(value)}'`);
   return n;
+}
+
+/** The checkpoint's EMA rates must include the one asked for (checked before the weights load). */
+export function checkEmaRate(emaRate: number | null | undefined, emaRates: readonly number[], checkpoint: string): void {
+  if (emaRate === undefined || emaRate === null || emaRates.includes(emaRate)) return;
+  throw new UsageError(`--ema ${emaRate}: ${checkpoint} keeps ${emaRates.length ? `EMA rates ${emaRates.join(', ')}` : 'no EMA weights'}; give one of them or --ema raw`);
+}
+
+/**
+ * The step count must fit the model's T: refused, not clamped, so the settings recorded with the images
+ * are the ones asked for. DDIM takes every k-th step, so only some counts exist for a given T.
+ */
+export function checkSteps(sampler: 'ancestral' | 'ddim', steps: number, T: number): void {
+  if (steps > T) {
+    throw new UsageError(`--steps ${steps} is more than this model's ${T} diffusion steps (T): give at most ${T}`);
+  }
+  if (sampler !== 'ddim') return;
+  try {
+    spaceTimesteps(T, `ddim${steps}`);
+  } catch {
+    const valid = [...new Set(Array.from({ length: T }, (_, i) => Math.ceil(T / (i + 1))))].sort((a, b) => a - b);
+    const near = valid.sort((a, b) => Math.abs(a - steps) - Math.abs(b - steps)).slice(0, 4).sort((a, b) => a - b);
+    throw new UsageError(`--steps ${steps} cannot be used with DDIM on T=${T} (it takes every k-th step, giving T/k rounded up): try ${near.join(', ')}`);
+  }
+}
+
+/** The folder the images go to: creatable or writable, and not holding another sample set (it would be overwritten). */
+function checkSampleFolder(dir: string, flag: string): void {
+  checkOutputFolder(dir, flag);
+  if (existsSync(dir) && readdirSync(dir).some((f) => f === 'grid.png' || f === 'manifest.json')) {
+    throw new UsageError(`${flag} ${dir} already holds samples (grid.png, manifest.json): give a new folder, or delete those first`);
+  }
+}
+
+/** samples/<stamp>-<sampler><steps> in the run folder, or beside a checkpoint that is not in one; never an existing folder. */
+function defaultOutDir(checkpoint: string, sampler: string, steps: number): string {
+  const folder = path.dirname(checkpoint);
+  const base = path.basename(folder) === 'checkpoints' ? path.dirname(folder) : folder;
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const name = `${stamp}-${sampler}${steps}`;
+  for (let n = 1; ; n++) {
+    const dir = path.join(base, 'samples', n === 1 ? name : `${name}-${n}`);
+    if (!existsSync(dir)) return dir;
+  }
 }
 
 export async function sampleCommand(argv: string[]): Promise<number> {
@@ -35,23 +98,37 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     process.stdout.write(sampleUsage);
     return 0;
   }
-  const checkpoint = positional[0];
-  if (!checkpoint) throw new UsageError(`give the checkpoint file to sample from\n\n${sampleUsage}`);
-  const sampler = String(options.sampler ?? 'ancestral') as SamplerName;
-  if (sampler !== 'ancestral' && sampler !== 'ddim') throw new UsageError(`--sampler must be 'ancestral' or 'ddim', got '${sampler}'`);
-  const steps = Number(options.steps ?? 50);
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const runFolder = path.dirname(path.dirname(path.resolve(checkpoint)));
-  const outDir = options.out ? path.resolve(String(options.out)) : path.join(runFolder, 'samples', `${stamp}-${sampler}${steps}`);
+  if (!positional[0]) throw new UsageError(`give the checkpoint file (or a run id) to sample from\n\n${sampleUsage}`);
+  expectPositional(positional, ['CHECKPOINT'], sampleUsage);
+  const sampler = (options.sampler ?? 'ancestral') as 'ancestral' | 'ddim';
+  if (options.eta !== undefined && sampler !== 'ddim') throw new UsageError('--eta is a DDIM setting: add --sampler ddim, or drop --eta');
+  const emaRate = emaOption(options.ema);
+  const checkpoint = resolveCheckpoint(positional[0], dataDirOf(options), dataFlagOf(options));
+  const outGiven = options.out ? path.resolve(String(options.out)) : undefined;
+  if (outGiven) checkSampleFolder(outGiven, '--out');
+
+  // The checkpoint's header says T and which weights it keeps: check --steps and --ema against them.
+  const { readCheckpointInfo } = await import('../../engine/checkpoint/trainCheckpoint');
+  const info = readCheckpointInfo(checkpoint);
+  const T = info.config.diffusion.steps;
+  const steps = (options.steps as number | undefined) ?? Math.min(50, T);
+  checkSteps(sampler, steps, T);
+  checkEmaRate(emaRate, info.emaRates, checkpoint);
+
+  const outDir = outGiven ?? defaultOutDir(checkpoint, sampler, steps);
+  if (!outGiven) checkSampleFolder(outDir, 'the output folder (choose another with --out DIR)');
+
+  const { describeBackend } = await import('../../engine/backend/selectBackend');
+  const { runSampleJob } = await import('../../runs/sampleJob');
   let progress: Progress | undefined;
   const result = await runSampleJob({
     checkpoint,
-    emaRate: emaOption(options.ema),
+    emaRate,
     sampler,
     steps,
-    eta: Number(options.eta ?? 0),
-    count: Number(options.count ?? 16),
-    seed: Number(options.seed ?? 0),
+    eta: (options.eta as number | undefined) ?? 0,
+    count: (options.count as number | undefined) ?? 16,
+    seed: (options.seed as number | undefined) ?? 0,
     batchSize: options.batch as number | undefined,
     clipDenoised: !options['no-clip'],
     backend: options.backend as BackendPreference | undefined,

@@ -5,14 +5,13 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { defaultDataDir } from '../../runs/runFiles';
-import { createRunService } from '../../runs/runService';
-import { startServer } from '../../server/server';
-import { helpText, parseArgs, UsageError, type OptionSpec } from '../args';
+import { expectPositional, helpText, parseArgs, UsageError, type OptionSpec } from '../args';
+import { DATA_OPTION, dataDirOf } from '../dataDir';
+import { checkOutputFolder } from '../pathChecks';
 
 const OPTIONS: Record<string, OptionSpec> = {
-  port: { type: 'number', description: 'port on 127.0.0.1 (default 0: a free port)' },
-  data: { type: 'string', description: 'data directory (default $IDDPM_DATA or ~/.iddpm-studio)' },
+  port: { type: 'integer', min: 0, max: 65535, example: '8080', description: 'port on 127.0.0.1 (default 0: a free port)' },
+  ...DATA_OPTION,
   help: { type: 'boolean', description: 'show this help' },
 };
 
@@ -29,15 +28,17 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.stdout.write(serveUsage);
     return 0;
   }
-  if (positional.length > 0) throw new UsageError(`serve takes no positional arguments, got '${positional.join(' ')}'\n\n${serveUsage}`);
-  const port = Number(options.port ?? 0);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer in [0, 65535], got ${port}`);
+  expectPositional(positional, [], serveUsage);
+  const port = (options.port as number | undefined) ?? 0;
   const renderer = rendererDir();
   if (!existsSync(path.join(renderer, 'index.html'))) {
     throw new Error(`the renderer is not built (no ${path.join(renderer, 'index.html')}): run \`npm run build\` first`);
   }
-  const dataDir = options.data ? path.resolve(String(options.data)) : defaultDataDir();
+  const dataDir = dataDirOf(options);
+  checkOutputFolder(dataDir, '--data');
 
+  const { createRunService } = await import('../../runs/runService');
+  const { startServer } = await import('../../server/server');
   const service = await createRunService({ dataDir, face: 'web' });
   let server;
   try {

@@ -1,15 +1,20 @@
+/**
+ * `iddpm train`: creates a run in the data directory and trains it in a worker process, following it here.
+ * The run service (and with it tfjs) is imported only after the arguments and the config check out.
+ */
 import path from 'node:path';
-import { createRunService } from '../../runs/runService';
-import { defaultDataDir } from '../../runs/runFiles';
-import { helpText, parseArgs, UsageError, type OptionSpec } from '../args';
+import { PRESET_IDS } from '../../../src-shared/config/presets';
+import { expectPositional, helpText, parseArgs, type OptionSpec } from '../args';
 import { buildConfig, CONFIG_FLAGS } from '../configFromArgs';
+import { DATA_OPTION, dataDirOf, dataFlagOf } from '../dataDir';
 import { followRun } from '../followRun';
+import { checkOutputFolder } from '../pathChecks';
 
 const OPTIONS: Record<string, OptionSpec> = {
-  preset: { type: 'string', description: 'start from a named preset (mnist-quick, tiny-test, cifar10-hybrid, …)' },
+  preset: { type: 'string', description: `start from a named preset (${PRESET_IDS.join(', ')})`, choices: PRESET_IDS },
   config: { type: 'string', description: 'JSON file with config groups to apply over the preset' },
-  steps: { type: 'number', description: "train until this step (default: the config's maxSteps, else until Ctrl-C)" },
-  data: { type: 'string', description: 'data directory where runs are written (default ~/.iddpm-studio or $IDDPM_DATA)' },
+  steps: { type: 'integer', min: 1, description: "train until this step (default: the config's maxSteps, else until Ctrl-C)" },
+  ...DATA_OPTION,
   'run-id': { type: 'string', description: 'name of the run (default: a timestamp)' },
   name: { type: 'string', description: 'a display name for the run' },
   help: { type: 'boolean', description: 'show this help' },
@@ -18,31 +23,29 @@ const OPTIONS: Record<string, OptionSpec> = {
 
 export const trainUsage = helpText('iddpm train [--preset NAME] [--config FILE] [options]', OPTIONS);
 
-/** Creates a run in the data directory and trains it in a worker process, following it here. */
 export async function trainCommand(argv: string[]): Promise<number> {
-  const { options } = parseArgs(argv, OPTIONS);
+  const { positional, options } = parseArgs(argv, OPTIONS);
   if (options.help) {
     process.stdout.write(trainUsage);
     return 0;
   }
+  expectPositional(positional, [], trainUsage);
   const config = buildConfig(options);
-  if (options.steps !== undefined) {
-    const steps = Number(options.steps);
-    if (!Number.isInteger(steps) || steps < 1) throw new UsageError(`--steps must be a whole number ≥ 1, got ${options.steps}`);
-    config.training.maxSteps = steps;
-  }
-  const dataDir = options.data ? path.resolve(String(options.data)) : defaultDataDir();
+  if (options.steps !== undefined) config.training.maxSteps = options.steps as number;
+  const dataDir = dataDirOf(options);
+  checkOutputFolder(dataDir, '--data');
+  const { createRunService } = await import('../../runs/runService');
   const service = await createRunService({ dataDir, face: 'cli' });
   try {
-    const run = await service.createRun({
+    const created = await service.createRun({
       config,
       id: options['run-id'] ? String(options['run-id']) : undefined,
       name: options.name ? String(options.name) : undefined,
       preset: options.preset ? String(options.preset) : undefined,
       start: true,
     });
-    process.stderr.write(`run ${run.id} in ${path.join(dataDir, 'runs', run.id)}\n`);
-    return await followRun(service, run.id, options.data ? ` --data ${dataDir}` : '');
+    process.stderr.write(`run ${created.id} in ${path.join(dataDir, 'runs', created.id)}\n`);
+    return await followRun(service, created.id, dataFlagOf(options));
   } finally {
     await service.close();
   }
