@@ -92,7 +92,7 @@ describe('iddpm CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     const runs = JSON.parse(r.stdout);
     expect(runs).toContainEqual(expect.objectContaining({ id: 'tiny', status: 'done', step: 5 }));
-    expect(iddpm('runs', '--data', data).stdout).toMatch(/tiny\s+done\s+5\/5/);
+    expect(iddpm('runs', '--data', data).stdout).toMatch(/^tiny\s+tiny-test tiny\s+done\s+5\/5/m);
   });
 
   it('when the worker of `iddpm train` dies, the command says so, exits non-zero, and `iddpm resume` finishes the run', async () => {

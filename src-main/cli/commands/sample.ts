@@ -66,9 +66,12 @@ export function checkSteps(sampler: 'ancestral' | 'ddim', steps: number, T: numb
   try {
     spaceTimesteps(T, `ddim${steps}`);
   } catch {
-    const valid = [...new Set(Array.from({ length: T }, (_, i) => Math.ceil(T / (i + 1))))].sort((a, b) => a - b);
-    const near = valid.sort((a, b) => Math.abs(a - steps) - Math.abs(b - steps)).slice(0, 4).sort((a, b) => a - b);
-    throw new UsageError(`--steps ${steps} cannot be used with DDIM on T=${T} (it takes every k-th step, giving T/k rounded up): try ${near.join(', ')}`);
+    // The counts a stride gives, ⌈T/k⌉ (k < T), and the nearest of them on either side of the one asked for.
+    const valid = Array.from({ length: T - 1 }, (_, i) => Math.ceil(T / (i + 1)));
+    const below = Math.max(...valid.filter((v) => v < steps));
+    const above = Math.min(...valid.filter((v) => v > steps));
+    const near = [below, above].filter(Number.isFinite);
+    throw new UsageError(`--steps ${steps} cannot be used with DDIM on T=${T} (it takes every k-th step, giving T/k rounded up): the nearest that work are ${near.join(' and ')}`);
   }
 }
 
