@@ -3,8 +3,9 @@
  * tests), Electron's `utilityProcess` inside the app (the app passes its own factory).
  */
 import { fork } from 'node:child_process';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FromWorker, ToWorker } from './workerMessages';
 
 export interface WorkerHandle {
@@ -19,12 +20,17 @@ export interface WorkerHandle {
 export type WorkerFactory = () => WorkerHandle;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+/**
+ * tsx's loader as a file URL: a bare `--import tsx` is resolved from the current directory, so a worker
+ * started by `iddpm train` run outside the project could not find it and died at step 0.
+ */
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /** A Node child process running workerMain.ts through tsx (no build step needed). */
 export const forkWorker: WorkerFactory = () => {
   const entry = path.join(here, 'workerMain.ts');
   const child = fork(entry, [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', tsxLoader],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env },
   });

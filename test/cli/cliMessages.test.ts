@@ -41,6 +41,8 @@ function iddpm(...args: string[]) {
   writeFileSync(modulesFile, '');
   const r = spawnSync(process.execPath, ['--import', pathToFileURL(recorder).href, bin, ...args], {
     encoding: 'utf8',
+    // Run outside the project, as an installed `iddpm` would be: the training worker must still find tsx.
+    cwd: tmp,
     timeout: 300_000,
     // IDDPM_DATA points at an empty folder: every command here must honour --data.
     env: { ...process.env, IDDPM_DATA: path.join(tmp, 'not-the-data'), IDDPM_TEST_MODULES: modulesFile },
