@@ -27,6 +27,8 @@ export function mainUsage(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `iddpm help sample` is `iddpm sample --help`.
+  if (argv[0] === 'help' && argv[1] && argv[1] in COMMANDS) return main([argv[1], '--help']);
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(mainUsage());

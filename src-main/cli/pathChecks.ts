@@ -25,7 +25,7 @@ export function fsReason(code: string | undefined): string | null {
     case 'ENOTDIR':
       return 'has a file where a folder is expected in its path';
     case 'EEXIST':
-      return 'already exists';
+      return 'already exists (something else is in the way at that path)';
     case 'EMFILE':
     case 'ENFILE':
       return 'cannot be opened: too many open files (close other programs and try again)';

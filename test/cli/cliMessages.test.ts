@@ -230,12 +230,21 @@ describe('iddpm runs', () => {
     refused(iddpm('runs', 'ghost', '--data', data), /no run 'ghost'/);
   });
 
-  it('an empty data directory is reported, not created', () => {
+  it('a data directory that does not exist is reported, not created, and a file is not taken for one', () => {
     const empty = path.join(tmp, 'empty-data');
     const r = iddpm('runs', '--data', empty);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/no runs in .*empty-data yet: start one with\s+iddpm train --preset mnist-quick --data/);
+    for (const command of ['resume', 'stop']) {
+      refused(iddpm(command, 'small', '--data', empty), /no run 'small': .*empty-data holds no studio data yet \(no studio\.db\); check --data DIR/);
+    }
     expect(existsSync(empty)).toBe(false);
+    const file = path.join(tmp, 'data-file');
+    writeFileSync(file, 'not a folder');
+    for (const args of [['runs'], ['resume', 'small'], ['stop', 'small'], ['train', '--preset', 'tiny-test']]) {
+      refused(iddpm(...args, '--data', file), /--data .*data-file is a file/);
+    }
+    expect(readFileSync(file, 'utf8')).toBe('not a folder');
   });
 });
 

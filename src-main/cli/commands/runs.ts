@@ -2,14 +2,12 @@
  * `iddpm runs`, `iddpm runs ID`, `iddpm resume ID`, `iddpm stop ID`: the runs of a data directory from the
  * terminal. Listing reads the store directly; only resume opens the run service (which loads tfjs).
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { RunSummary } from '../../../src-shared/protocol';
 import { listCheckpoints, runDir } from '../../runs/runFiles';
 import { openStore } from '../../store';
 import type { RunSummary as StoreRunSummary } from '../../store/types';
 import { expectPositional, helpText, parseArgs, UsageError, type OptionSpec } from '../args';
-import { DATA_OPTION, dataDirOf, dataFlagOf } from '../dataDir';
+import { DATA_OPTION, dataDirOf, dataFlagOf, existingStudioDb, requireStudioDb } from '../dataDir';
 import { followRun } from '../followRun';
 
 const DATA: Record<string, OptionSpec> = {
@@ -41,10 +39,9 @@ export async function runsCommand(argv: string[]): Promise<number> {
   if (options.help) return void process.stdout.write(runsUsage), 0;
   expectPositional(positional, ['RUN_ID'], runsUsage);
   const dataDir = dataDirOf(options);
-  const dbFile = path.join(dataDir, 'studio.db');
-  if (!existsSync(dbFile)) {
-    // Listing must not create a data directory as a side effect (a mistyped --data would leave one behind).
-    if (positional[0]) throw new UsageError(`no run '${positional[0]}': ${dataDir} holds no studio data yet`);
+  if (positional[0]) requireStudioDb(dataDir, positional[0]);
+  const dbFile = existingStudioDb(dataDir);
+  if (!dbFile) {
     if (options.json) process.stdout.write('[]\n');
     else process.stdout.write(`no runs in ${dataDir} yet: start one with  iddpm train --preset mnist-quick${dataFlagOf(options)}\n`);
     return 0;
@@ -118,6 +115,7 @@ export async function resumeCommand(argv: string[]): Promise<number> {
   if (!id) throw new UsageError(`give the run id to resume (see iddpm runs)\n\n${resumeUsage}`);
   expectPositional(positional, ['RUN_ID'], resumeUsage);
   const dataDir = dataDirOf(options);
+  requireStudioDb(dataDir, id);
   const { createRunService } = await import('../../runs/runService');
   const service = await createRunService({ dataDir, face: 'cli' });
   try {
@@ -135,7 +133,7 @@ export async function stopCommand(argv: string[]): Promise<number> {
   const id = positional[0];
   if (!id) throw new UsageError(`give the run id to stop (see iddpm runs)\n\n${stopUsage}`);
   expectPositional(positional, ['RUN_ID'], stopUsage);
-  const store = openStore(path.join(dataDirOf(options), 'studio.db'));
+  const store = openStore(requireStudioDb(dataDirOf(options), id));
   try {
     const run = store.getRun(id);
     if (!run) throw new UsageError(`no run '${id}' in this data directory (see iddpm runs)`);
