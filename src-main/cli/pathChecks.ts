@@ -109,3 +109,13 @@ function nearestExisting(dir: string): string {
   }
   return d;
 }
+
+/** Runs a check on a default path and, when it fails, adds how to pick another path (e.g. "--csv FILE"). */
+export function checkDefaultPath(check: () => void, flagForAnother: string): void {
+  try {
+    check();
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(`${e.message}; or choose another place with ${flagForAnother}`);
+    throw e;
+  }
+}

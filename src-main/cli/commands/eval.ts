@@ -9,7 +9,7 @@ import { BACKEND_PREFERENCES, type BackendPreference } from '../../../src-shared
 import { expectPositional, helpText, parseArgs, UsageError, type OptionSpec } from '../args';
 import { resolveCheckpoint } from '../checkpointArg';
 import { DATA_OPTION, dataDirOf, dataFlagOf } from '../dataDir';
-import { checkOutputFile, describeFsError } from '../pathChecks';
+import { checkDefaultPath, checkOutputFile, describeFsError } from '../pathChecks';
 import { Progress } from '../progress';
 import { checkEmaRate, emaOption, MAX_SEED } from './sample';
 
@@ -44,7 +44,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const csvFile = options.csv
     ? path.resolve(String(options.csv))
     : path.join(path.dirname(checkpoint), `nll-${path.basename(checkpoint, '.safetensors')}.csv`);
-  checkOutputFile(csvFile, options.csv ? '--csv' : 'the CSV file (choose another with --csv FILE)');
+  if (options.csv) checkOutputFile(csvFile, '--csv');
+  else checkDefaultPath(() => checkOutputFile(csvFile, 'the CSV file'), '--csv FILE');
 
   const { readCheckpointInfo } = await import('../../engine/checkpoint/trainCheckpoint');
   const info = readCheckpointInfo(checkpoint);

@@ -11,7 +11,7 @@ import { spaceTimesteps } from '../../../src-shared/diffusion/respacing';
 import { expectPositional, helpText, parseArgs, UsageError, type OptionSpec } from '../args';
 import { resolveCheckpoint } from '../checkpointArg';
 import { DATA_OPTION, dataDirOf, dataFlagOf } from '../dataDir';
-import { checkOutputFolder } from '../pathChecks';
+import { checkDefaultPath, checkOutputFolder } from '../pathChecks';
 import { Progress } from '../progress';
 
 /** A seed is a uint32 (the RNG's state), as for training.seed. */
@@ -119,7 +119,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   checkEmaRate(emaRate, info.emaRates, checkpoint);
 
   const outDir = outGiven ?? defaultOutDir(checkpoint, sampler, steps);
-  if (!outGiven) checkSampleFolder(outDir, 'the output folder (choose another with --out DIR)');
+  if (!outGiven) checkDefaultPath(() => checkSampleFolder(outDir, 'the output folder'), '--out DIR');
 
   const { describeBackend } = await import('../../engine/backend/selectBackend');
   const { runSampleJob } = await import('../../runs/sampleJob');
