@@ -4,6 +4,7 @@
  */
 import type { RunSummary } from '../../../src-shared/protocol';
 import { listCheckpoints, runDir } from '../../runs/runFiles';
+import { toRunSummary } from '../../runs/toProtocol';
 import { openStore } from '../../store';
 import type { RunSummary as StoreRunSummary } from '../../store/types';
 import { expectPositional, helpText, parseArgs, UsageError, type OptionSpec } from '../args';
@@ -50,21 +51,10 @@ export async function runsCommand(argv: string[]): Promise<number> {
   const store = openStore(dbFile);
   try {
     if (positional[0]) return listRunCheckpoints(store.listRuns().find((r) => r.id === positional[0]), positional[0], dataDir, options);
-    const runs = store.listRuns().map((r) => ({ run: r, lastCheckpointStep: store.listCheckpoints(r.id).at(-1)?.step ?? null }));
+    // The same summaries the Runs view gets (best NLL: the lowest of evaluations and VLB snapshots).
+    const runs = store.listRuns().map((r) => toRunSummary(r, store.listCheckpoints(r.id).at(-1)?.step ?? null));
     if (options.json) {
-      const json = runs.map(({ run: r, lastCheckpointStep }) => ({
-        id: r.id,
-        name: r.name,
-        status: r.status,
-        step: r.step,
-        maxSteps: r.maxSteps,
-        reason: r.error,
-        backend: r.backend,
-        lastLoss: r.lastLoss,
-        bestBpd: r.bestBpd,
-        lastCheckpointStep,
-      }));
-      process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(runs.map(({ config: _config, ...summary }) => summary), null, 2)}\n`);
       return 0;
     }
     if (!runs.length) {
@@ -72,15 +62,15 @@ export async function runsCommand(argv: string[]): Promise<number> {
       return 0;
     }
     const header = ['ID', 'NAME', 'STATUS', 'STEP', 'LOSS', 'BEST NLL', 'CHECKPOINT', 'REASON'];
-    const rows = runs.map(({ run: r, lastCheckpointStep }) => [
+    const rows = runs.map((r) => [
       r.id,
       cut(r.name ?? '', NAME_WIDTH),
       r.status,
       `${r.step}${r.maxSteps ? `/${r.maxSteps}` : ''}`,
       r.lastLoss === null ? '—' : r.lastLoss.toFixed(4),
       formatBpd(r.bestBpd),
-      lastCheckpointStep === null ? '—' : `step ${lastCheckpointStep}`,
-      r.error ?? '',
+      r.lastCheckpointStep === null ? '—' : `step ${r.lastCheckpointStep}`,
+      r.reason ?? '',
     ]);
     const last = header.length - 1;
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
