@@ -74,7 +74,6 @@ export async function evalCommand(argv: string[]): Promise<number> {
       progress.update(done);
     },
   });
-  // The job evaluates at most the whole held-out split: say so when that is fewer than asked.
   process.stdout.write(
     `NLL ${r.bpd.toFixed(4)} bits/dim on ${r.images} held-out image${r.images === 1 ? '' : 's'} (prior term ${r.priorBpd.toExponential(2)}), step ${r.step}\n`,
   );
