@@ -22,7 +22,8 @@ const COMMANDS: Record<string, { load: () => Promise<Run>; summary: string }> = 
 };
 
 export function mainUsage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)}${c.summary}`);
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length)) + 2;
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`);
   return `iddpm — Improved DDPM studio\n\nUsage: iddpm <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nEvery command takes --data DIR (default $IDDPM_DATA, else ~/.iddpm-studio).\nRun 'iddpm <command> --help' for its options.\n`;
 }
 
