@@ -20,10 +20,11 @@ import { unetSpecFromConfig } from '../unet/spec';
 import { initWeights, disposeWeights, type WeightMap } from '../unet/weights';
 import { AdamW } from './adamw';
 import { BatchOrder } from '../../../src-shared/dataOrder';
+import { chunkSize } from '../../../src-shared/gradientNoiseScale';
 import { EmaSet } from './ema';
 import type { StepEvent, TrainEvent, TrainEventHandler } from './events';
 import { flatLayout, flatten, unflatten, type FlatLayout } from './flatParams';
-import { GradientNoiseScale, type GnsState } from './gradientNoiseScale';
+import { GradientNoiseScale, smallBatchStats, type GnsState } from './gradientNoiseScale';
 import { quartileMeans } from './lossQuartiles';
 import type { TrainingData } from '../../../src-shared/trainingData';
 import { toUint8Images } from './images';
@@ -127,9 +128,8 @@ export class Trainer {
     const B = cfg.training.batchSize;
     const { size, channels } = this.data;
     const isGnsStep = cfg.intervals.gnsEvery > 0 && (this.step + 1) % cfg.intervals.gnsEvery === 0 && B >= 2;
-    let micro = cfg.training.microbatch > 0 && cfg.training.microbatch < B ? cfg.training.microbatch : B;
     // The noise scale needs gradients of two batch sizes: on its steps, split the batch if needed.
-    if (isGnsStep && micro === B) micro = Math.ceil(B / 2);
+    const micro = chunkSize(cfg.training, isGnsStep);
 
     // Batch k is a function of (seed, k): resuming needs no data position.
     const indices = Array.from(this.order.batchAt(this.step, B));
@@ -141,8 +141,7 @@ export class Trainer {
 
     const perSample = { loss: new Float32Array(B), mse: new Float32Array(B), vb: null as Float32Array | null };
     let gradSum: tf.Tensor1D | null = null;
-    let smallSqNormSum = 0;
-    let chunks = 0;
+    const smallBatches: { sqNorm: number; size: number }[] = [];
     let weightedLoss = 0;
     try {
       for (let start = 0; start < B; start += micro) {
@@ -164,8 +163,7 @@ export class Trainer {
         const { value, grad } = tf.valueAndGrad(f)(this.params);
         const chunkGrad = grad as tf.Tensor1D;
         weightedLoss += value.dataSync()[0] * (n / B);
-        if (isGnsStep) smallSqNormSum += tidy(() => tf.sum(tf.square(chunkGrad)).dataSync()[0]);
-        chunks += 1;
+        if (isGnsStep) smallBatches.push({ sqNorm: tidy(() => tf.sum(tf.square(chunkGrad)).dataSync()[0]), size: n });
         const scaled = tidy(() => tf.mul(chunkGrad, n / B) as tf.Tensor1D);
         const next: tf.Tensor1D = gradSum ? tidy(() => tf.add(gradSum!, scaled) as tf.Tensor1D) : scaled.clone();
         gradSum?.dispose();
@@ -212,9 +210,10 @@ export class Trainer {
     grad.dispose();
     this.step += 1;
 
-    if (isGnsStep && chunks >= 2) {
-      const g = this.gns.add(smallSqNormSum / chunks, micro, gradSq, B);
-      this.emit({ type: 'gns', step: this.step, ...g, bSmall: micro, bBig: B });
+    if (isGnsStep && smallBatches.length >= 2) {
+      const small = smallBatchStats(smallBatches);
+      const g = this.gns.add(this.step, small.meanSqNorm, small.bSmall, gradSq, B);
+      this.emit({ type: 'gns', step: this.step, ...g, bSmall: small.bSmall, bBig: B });
     }
 
     const weighted = (arr: Float32Array) => Array.from(arr, (v, i) => v * draw.weights[i]);
