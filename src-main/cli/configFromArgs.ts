@@ -34,6 +34,7 @@ export const CONFIG_FLAGS: Record<string, { path: [keyof RunConfig, string]; typ
   'eval-every': { path: ['intervals', 'evalEvery'], type: 'number', description: 'steps between per-t VLB evaluations' },
   'preview-every': { path: ['intervals', 'previewEvery'], type: 'number', description: 'steps between preview grids' },
   'gns-every': { path: ['intervals', 'gnsEvery'], type: 'number', description: 'steps between gradient-noise-scale estimates' },
+  'keep-checkpoints': { path: ['intervals', 'keepCheckpoints'], type: 'number', description: 'newest checkpoints kept besides the best by NLL (0 = all; default 3)' },
 };
 
 export function buildConfig(options: Record<string, unknown>): RunConfig {

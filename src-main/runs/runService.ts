@@ -135,7 +135,7 @@ export class RunService implements P.StudioApi {
       latestVlb: d.vlbLatest ? toVlb(d.vlbLatest) : null,
       gns: d.gns.step.map((step, i) => ({ step, bSimple: d.gns.bSimple[i], bSimpleRaw: d.gns.bSimpleRaw[i] })),
       samplerWeights: d.samplerWeights,
-      checkpoints: d.checkpoints.map(toCheckpoint),
+      checkpoints: d.checkpoints.map((c) => toCheckpoint(c, d.run.config.training.emaWarmup === true)),
       previews: d.previews.map((p) => toSampleSet(p, this.store.getSampleSet(p.id)?.images ?? [], this.urls)),
       evaluations: d.evaluations.filter((e) => e.status === 'done').map(toEvaluation),
     };
@@ -484,7 +484,7 @@ export class RunService implements P.StudioApi {
         const run = this.store.getRun(runId)!;
         const rec = this.store.addCheckpoint(runId, { step: msg.step, path: msg.file, bytes: msg.bytes, emaRates: run.config.training.emaRates });
         writer.flush();
-        this.hub.emit({ type: 'checkpoint', runId, checkpoint: toCheckpoint(rec) });
+        this.hub.emit({ type: 'checkpoint', runId, checkpoint: toCheckpoint(rec, run.config.training.emaWarmup === true) });
         this.emitRun(runId);
         break;
       }

@@ -7,7 +7,7 @@ import { Progress } from '../progress';
 import { emaOption } from './sample';
 
 const OPTIONS: Record<string, OptionSpec> = {
-  ema: { type: 'string', description: "EMA rate to evaluate, or 'raw' (default: the first EMA)" },
+  ema: { type: 'string', description: "EMA rate to evaluate, or 'raw' (default: the first EMA; raw while it still holds >10% of the initial weights)" },
   images: { type: 'number', description: 'held-out images to evaluate (default 64)' },
   batch: { type: 'number', description: 'images per network call (default 16)' },
   seed: { type: 'number', description: 'noise seed (default 0)' },
@@ -39,6 +39,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     backend: options.backend as BackendPreference | undefined,
     csvFile,
     onBackend: (b) => process.stderr.write(`backend: ${describeBackend(b)}\n`),
+    onWeights: (w) => process.stderr.write(`weights: ${w.reason}\n`),
     onProgress: (done, total) => {
       progress ??= new Progress('eval', total, process.stderr, 'calls');
       progress.update(done);

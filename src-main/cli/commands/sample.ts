@@ -6,7 +6,7 @@ import { helpText, parseArgs, UsageError, type OptionSpec } from '../args';
 import { Progress } from '../progress';
 
 const OPTIONS: Record<string, OptionSpec> = {
-  ema: { type: 'string', description: "EMA rate to sample from, or 'raw' (default: the first EMA)" },
+  ema: { type: 'string', description: "EMA rate to sample from, or 'raw' (default: the first EMA; raw while it still holds >10% of the initial weights)" },
   sampler: { type: 'string', description: 'ancestral (respaced) | ddim' },
   steps: { type: 'number', description: 'sampling steps (default 50)' },
   eta: { type: 'number', description: 'DDIM η (default 0: deterministic)' },
@@ -57,6 +57,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     backend: options.backend as BackendPreference | undefined,
     outDir,
     onBackend: (r) => process.stderr.write(`backend: ${describeBackend(r)}\n`),
+    onWeights: (w) => process.stderr.write(`weights: ${w.reason}\n`),
     onProgress: (done, total) => {
       progress ??= new Progress('sample', total, process.stderr, 'calls');
       progress.update(done);

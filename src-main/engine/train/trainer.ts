@@ -28,6 +28,7 @@ import { GradientNoiseScale, smallBatchStats, type GnsState } from './gradientNo
 import { quartileMeans } from './lossQuartiles';
 import type { TrainingData } from '../../../src-shared/trainingData';
 import { toUint8Images } from './images';
+import { defaultWeights, type WeightsChoice } from '../../../src-shared/emaWeights';
 
 /** Everything needed to continue a run exactly where it stopped. */
 export interface TrainerSnapshot {
@@ -206,7 +207,7 @@ export class Trainer {
     const next = this.adam.apply(this.params, grad, lr);
     this.params.dispose();
     this.params = next;
-    this.ema.update(this.params);
+    this.ema.update(this.params, this.step, this.config.training.emaWarmup === true);
     grad.dispose();
     this.step += 1;
 
@@ -255,9 +256,16 @@ export class Trainer {
     return unflatten(this.flat, emaRate === null ? this.params : this.ema.get(emaRate));
   }
 
-  /** The EMA used for evaluation and previews: the first configured rate, or raw weights without EMA. */
+  /**
+   * The weights used for evaluation and previews: the first EMA, or the raw weights while that EMA still
+   * holds a large share of the random initial weights (or the run keeps none).
+   */
+  defaultWeights(): WeightsChoice {
+    return defaultWeights(this.ema.rates, this.step, this.config.training.emaWarmup === true);
+  }
+
   defaultEmaRate(): number | null {
-    return this.ema.rates[0] ?? null;
+    return this.defaultWeights().emaRate;
   }
 
   /**
@@ -309,7 +317,8 @@ export class Trainer {
     const cfg = this.config;
     const count = cfg.intervals.previewCount;
     const steps = Math.min(cfg.intervals.previewSteps, cfg.diffusion.steps);
-    const rate = this.defaultEmaRate();
+    const choice = this.defaultWeights();
+    const rate = choice.emaRate;
     const weights = this.weightsFor(rate);
     const d = respacedDiffusion(this.diffusion, String(steps));
     const seed = cfg.training.seed + 4;
@@ -323,7 +332,7 @@ export class Trainer {
       });
       const pixels = toUint8Images(x);
       x.dispose();
-      const event: TrainEvent = { type: 'preview', step: this.step, pixels, count, size, channels, samplingSteps: steps, emaRate: rate, seed };
+      const event: TrainEvent = { type: 'preview', step: this.step, pixels, count, size, channels, samplingSteps: steps, emaRate: rate, weightsWhy: choice.reason, seed };
       this.emit(event);
       return event;
     } finally {
@@ -338,7 +347,9 @@ export class Trainer {
   async run(opts: { untilStep?: number; signal?: AbortSignal; onCheckpointDue?: (t: Trainer) => void | Promise<void> } = {}): Promise<void> {
     const cfg = this.config;
     const until = opts.untilStep ?? cfg.training.maxSteps ?? Infinity;
-    const due = (every: number) => every > 0 && this.step % every === 0;
+    // Every kind of periodic work that is on also runs at the run's last step, so a run shorter than an
+    // interval (200 steps, previews every 250) still ends with a preview, a VLB snapshot and a checkpoint.
+    const due = (every: number) => every > 0 && (this.step % every === 0 || this.step === until);
     while (this.step < until) {
       if (opts.signal?.aborted) break;
       this.trainStep();
