@@ -16,6 +16,7 @@ import type { MetricName as StoreMetric } from '../store/types';
 import { EventHub } from './eventHub';
 import { recordEvaluation, recordSampleSet, recordTrainEvent, sampleSetZip, type Recorder } from './recordResults';
 import { ensureDir, listCheckpoints as listCheckpointFiles, newRunId, runDir } from './runFiles';
+import { pruneCheckpoints } from './checkpointRetention';
 import { ApiFailure } from './apiFailure';
 import { METRIC_TO_STORE, toCheckpoint, toEvaluation, toJob, toRunSummary, toSampleSet, toSeries, toVlb, UrlMapper } from './toProtocol';
 import { forkWorker, type WorkerFactory, type WorkerHandle } from './workerHost';
@@ -485,6 +486,12 @@ export class RunService implements P.StudioApi {
         const rec = this.store.addCheckpoint(runId, { step: msg.step, path: msg.file, bytes: msg.bytes, emaRates: run.config.training.emaRates });
         writer.flush();
         this.hub.emit({ type: 'checkpoint', runId, checkpoint: toCheckpoint(rec, run.config.training.emaWarmup === true) });
+        try {
+          pruneCheckpoints(this.store, runId, run.config.intervals.keepCheckpoints ?? 0);
+        } catch (e) {
+          // Retention is housekeeping: a file that cannot be removed now is retried at the next checkpoint.
+          process.stderr.write(`checkpoint retention for run ${runId}: ${(e as Error).message}\n`);
+        }
         this.emitRun(runId);
         break;
       }

@@ -27,7 +27,7 @@ export class EmaSet {
       const r = effectiveEmaRate(rate, step, warmup);
       const next = tf.tidy(() => tf.add(tf.mul(old, r), tf.mul(params, 1 - r)) as tf.Tensor1D);
       old.dispose();
-      this.values.set(r, next);
+      this.values.set(rate, next);
     }
   }
 
