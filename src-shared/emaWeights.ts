@@ -38,7 +38,11 @@ export interface WeightsChoice {
   reason: string;
 }
 
-const pct = (share: number) => (share >= 0.001 ? `${(share * 100).toFixed(share >= 0.1 ? 0 : 1)}%` : '<0.1%');
+/** A share as people read it: "37%", "0.7%", "<0.1%". */
+export function formatShare(share: number): string {
+  return share >= 0.001 ? `${(share * 100).toFixed(share >= 0.1 ? 0 : 1)}%` : '<0.1%';
+}
+const pct = formatShare;
 
 /**
  * The default weights of a checkpoint at `step`: the first EMA, unless it still holds more than

@@ -16,7 +16,7 @@ import { disposeWeights } from '../../src-main/engine/unet/weights';
 import { getPreset, PRESET_IDS } from '../../src-shared/config/presets';
 import { intervalWarnings } from '../../src-shared/config/intervalWarnings';
 import { validateRunConfig } from '../../src-shared/config/validate';
-import { defaultWeights, effectiveEmaRate, initialWeightShare } from '../../src-shared/emaWeights';
+import { defaultWeights, effectiveEmaRate, formatShare, initialWeightShare } from '../../src-shared/emaWeights';
 import { squaresData, tinyConfig } from './tinyRun';
 
 let dir: string;
@@ -38,6 +38,7 @@ describe('EMA warm-up and the initial weights’ share', () => {
     expect(effectiveEmaRate(0.995, 5000, true)).toBe(0.995);
     expect(initialWeightShare(0.995, 10, true)).toBeLessThan(1e-4);
     expect(initialWeightShare(0.9999, 0, true)).toBe(1);
+    expect([0.367, 0.007, 0.00001].map(formatShare)).toEqual(['37%', '0.7%', '<0.1%']);
   });
 
   it('defaults to the raw weights while the EMA holds more than 10% of the initial weights', () => {
