@@ -14,7 +14,11 @@ export function effectiveEmaRate(rate: number, step: number, warmup: boolean): n
   return warmup ? Math.min(rate, (1 + step) / (10 + step)) : rate;
 }
 
-/** Share of the initial weights in an EMA after `steps` updates: the product of the effective rates. */
+/**
+ * Share of the initial weights in an EMA after `steps` steps: the product of the effective rates. A step
+ * skipped for a non-finite loss leaves the EMA as it was, so after such steps the true share is a little
+ * higher than this; the trainer counts them as steps because the warm-up rate follows the step number.
+ */
 export function initialWeightShare(rate: number, steps: number, warmup: boolean): number {
   if (!(steps > 0)) return 1;
   if (!warmup) return rate ** steps;
