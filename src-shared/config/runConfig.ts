@@ -93,8 +93,9 @@ export interface TrainingConfig {
   /**
    * EMA warm-up: at step k use the rate min(r, (1+k)/(10+k)), so a short run's EMA is not still mostly the
    * random initial weights (src-shared/emaWeights.ts). The reference has none: false follows it exactly.
+   * Absent (configs written before the option existed) means false, as those runs trained.
    */
-  emaWarmup: boolean;
+  emaWarmup?: boolean;
   /** Seed of every random draw of the run (init, data order, noise, t). */
   seed: number;
   /** Stop after this many steps; absent = run until stopped (the reference never stops by itself). */
@@ -120,8 +121,9 @@ export interface IntervalsConfig {
   /**
    * Checkpoints kept on disk: the newest this many, plus the best by NLL (the lowest measured at a
    * checkpoint's step; the newest when none is measured). 0 keeps every checkpoint (the reference's way).
+   * Absent (configs written before the option existed) means 0, so older runs lose no checkpoint.
    */
-  keepCheckpoints: number;
+  keepCheckpoints?: number;
 }
 
 export interface RunConfig {

@@ -87,7 +87,7 @@ const SCHEMA = {
     batchSize: { kind: 'number' },
     microbatch: { kind: 'number' },
     emaRates: { kind: 'numberArray' },
-    emaWarmup: { kind: 'boolean' },
+    emaWarmup: { kind: 'boolean', optional: true },
     seed: { kind: 'number' },
     maxSteps: { kind: 'number', optional: true },
     backend: { kind: 'string' },
@@ -99,7 +99,7 @@ const SCHEMA = {
     previewEvery: { kind: 'number' },
     previewSteps: { kind: 'number' },
     previewCount: { kind: 'number' },
-    keepCheckpoints: { kind: 'number' },
+    keepCheckpoints: { kind: 'number', optional: true },
   },
 } as const satisfies { [G in RunConfigGroup]: { [K in keyof Required<RunConfig[G]>]: FieldSpec } };
 

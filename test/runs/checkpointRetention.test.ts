@@ -34,6 +34,12 @@ describe('which checkpoints retention removes', () => {
     expect(bad.map((p) => p.field)).toEqual(['intervals.keepCheckpoints']);
     expect(bad[0].message).toMatch(/intervals.keepCheckpoints -1/);
     expect(buildConfig({ preset: 'mnist-quick', 'keep-checkpoints': 5 }).intervals.keepCheckpoints).toBe(5);
+    // A config stored before the option existed (no keepCheckpoints, no emaWarmup) is still valid: its run
+    // keeps every checkpoint and its EMA has no warm-up, as when it was trained.
+    const old = JSON.parse(JSON.stringify(getPreset('mnist-quick').config));
+    delete old.intervals.keepCheckpoints;
+    delete old.training.emaWarmup;
+    expect(validateRunConfig(old)).toEqual([]);
   });
 });
 
