@@ -203,7 +203,8 @@ export type StudioEvent =
   | { type: 'vlb'; runId: string; snapshot: VlbSnapshot }
   | { type: 'gns'; runId: string; point: GnsPoint }
   | { type: 'samplerWeights'; runId: string; step: number; weights: number[] }
-  | { type: 'checkpoint'; runId: string; checkpoint: CheckpointInfo }
+  /** A new checkpoint; `removedIds`: older ones retention deleted with it (files and rows). */
+  | { type: 'checkpoint'; runId: string; checkpoint: CheckpointInfo; removedIds?: number[] }
   | { type: 'sampleSet'; set: SampleSet }
   | { type: 'evaluation'; evaluation: Evaluation }
   | { type: 'job'; job: JobSummary };

@@ -55,21 +55,21 @@ export function measuredNll(store: Store, runId: string): Map<number, number> {
   return out;
 }
 
-/** Applies the run's retention: deletes the pruned checkpoints' files and rows. Returns the steps removed. */
-export function pruneCheckpoints(store: Store, runId: string, keep: number): number[] {
+/** Applies the run's retention: deletes the pruned checkpoints' files and rows, and returns them. */
+export function pruneCheckpoints(store: Store, runId: string, keep: number): RetentionCandidate[] {
   if (!(keep > 0)) return [];
   const checkpoints = store.listCheckpoints(runId);
   if (checkpoints.length <= keep) return [];
   const inUse = new Set<number>();
   for (const j of store.listJobs({ runId, status: ['queued', 'running'] })) if (j.checkpointId !== null) inUse.add(j.checkpointId);
   const prune = checkpointsToPrune(checkpoints, keep, measuredNll(store, runId), inUse);
-  const removed: number[] = [];
+  const removed: RetentionCandidate[] = [];
   for (const c of prune) {
     const rec = checkpoints.find((x) => x.id === c.id)!;
     // The file first: a row without a file would offer a checkpoint that cannot load.
     rmSync(rec.path, { force: true });
     store.deleteCheckpoint(rec.id);
-    removed.push(rec.step);
+    removed.push({ id: rec.id, step: rec.step });
   }
   return removed;
 }

@@ -485,13 +485,14 @@ export class RunService implements P.StudioApi {
         const run = this.store.getRun(runId)!;
         const rec = this.store.addCheckpoint(runId, { step: msg.step, path: msg.file, bytes: msg.bytes, emaRates: run.config.training.emaRates });
         writer.flush();
-        this.hub.emit({ type: 'checkpoint', runId, checkpoint: toCheckpoint(rec, run.config.training.emaWarmup === true) });
+        let removedIds: number[] = [];
         try {
-          pruneCheckpoints(this.store, runId, run.config.intervals.keepCheckpoints ?? 0);
+          removedIds = pruneCheckpoints(this.store, runId, run.config.intervals.keepCheckpoints ?? 0).map((c) => c.id);
         } catch (e) {
           // Retention is housekeeping: a file that cannot be removed now is retried at the next checkpoint.
           process.stderr.write(`checkpoint retention for run ${runId}: ${(e as Error).message}\n`);
         }
+        this.hub.emit({ type: 'checkpoint', runId, checkpoint: toCheckpoint(rec, run.config.training.emaWarmup === true), removedIds });
         this.emitRun(runId);
         break;
       }

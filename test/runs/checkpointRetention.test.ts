@@ -65,7 +65,7 @@ describe('retention on a real store and real files', () => {
       const at8 = store.listCheckpoints('r1').find((c) => c.step === 8)!;
       store.addEvaluation({ runId: 'r1', checkpointId: at8.id, step: 8, status: 'done', bpd: 3.5, priorBpd: 0, images: 4, timesteps: [], termsBpd: [], mse: [], xstartMse: [] });
 
-      expect(pruneCheckpoints(store, 'r1', 2)).toEqual([2, 6]);
+      expect(pruneCheckpoints(store, 'r1', 2).map((c) => c.step)).toEqual([2, 6]);
       expect(store.listCheckpoints('r1').map((c) => c.step)).toEqual([4, 8, 10]);
       expect(readdirSync(path.join(dir, 'ck')).sort()).toEqual(['step-10.safetensors', 'step-4.safetensors', 'step-8.safetensors']);
       // Pruning again removes nothing more.
@@ -113,6 +113,11 @@ describe('retention in a training run', () => {
     const dir = path.dirname(d.checkpoints[0].path);
     expect(readdirSync(dir).filter((f) => f.endsWith('.safetensors')).length).toBe(kept.length);
     for (const c of d.checkpoints) expect(existsSync(c.path)).toBe(true);
+    // Live clients learn of the removals with the checkpoint that caused them.
+    const removed = h.events.flatMap((e) => (e.type === 'checkpoint' && e.runId === run.id ? (e.removedIds ?? []) : []));
+    const written = h.events.filter((e) => e.type === 'checkpoint' && e.runId === run.id).length;
+    expect(written).toBe(4);
+    expect(removed).toHaveLength(4 - kept.length);
     // The checkpoint info carries the EMA's initial-weight share (tiny-test warms its EMA up).
     const last = d.checkpoints.at(-1)!;
     expect(last.emaRates).toEqual([0.9]);
