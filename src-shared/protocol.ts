@@ -77,6 +77,12 @@ export interface CheckpointInfo {
   bytes: number;
   createdAt: number;
   emaRates: number[];
+  /** Share of the random initial weights each EMA (in emaRates' order) still holds at this step. */
+  emaInitialShares: number[];
+  /** The weights sampling and evaluation use unless told: an EMA rate, or null for the raw weights. */
+  defaultEmaRate: number | null;
+  /** Why those (e.g. raw while the EMA still holds 37% of the initial weights). */
+  defaultWeightsWhy: string;
 }
 
 export type SamplerName = 'ancestral' | 'ddim';
@@ -197,7 +203,8 @@ export type StudioEvent =
   | { type: 'vlb'; runId: string; snapshot: VlbSnapshot }
   | { type: 'gns'; runId: string; point: GnsPoint }
   | { type: 'samplerWeights'; runId: string; step: number; weights: number[] }
-  | { type: 'checkpoint'; runId: string; checkpoint: CheckpointInfo }
+  /** A new checkpoint; `removedIds`: older ones retention deleted with it (files and rows). */
+  | { type: 'checkpoint'; runId: string; checkpoint: CheckpointInfo; removedIds?: number[] }
   | { type: 'sampleSet'; set: SampleSet }
   | { type: 'evaluation'; evaluation: Evaluation }
   | { type: 'job'; job: JobSummary };

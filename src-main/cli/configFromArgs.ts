@@ -35,6 +35,7 @@ export const CONFIG_FLAGS: Record<string, { path: [keyof RunConfig, string]; typ
   'eval-every': { path: ['intervals', 'evalEvery'], type: 'integer', description: 'steps between per-t VLB evaluations' },
   'preview-every': { path: ['intervals', 'previewEvery'], type: 'integer', description: 'steps between preview grids' },
   'gns-every': { path: ['intervals', 'gnsEvery'], type: 'integer', description: 'steps between gradient-noise-scale estimates' },
+  'keep-checkpoints': { path: ['intervals', 'keepCheckpoints'], type: 'integer', description: 'newest checkpoints kept besides the best by NLL (0 = all; default 3)' },
 };
 
 /** The numeric lists and the kind of number each item is. */

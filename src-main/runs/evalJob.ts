@@ -2,6 +2,7 @@
  * An evaluation job: the NLL bound in bits/dim on the held-out split (SPEC §4 calc_bpd_loop), with the
  * mean per-t terms, written as CSV.
  */
+import type { WeightsChoice } from '../../src-shared/emaWeights';
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendPreference } from '../../src-shared/config/enums';
@@ -25,6 +26,8 @@ export interface EvalJobOptions {
   csvFile?: string;
   signal?: AbortSignal;
   onBackend?: (r: BackendReport) => void;
+  /** Which weights the job uses and why (before any image is evaluated). */
+  onWeights?: (choice: WeightsChoice) => void;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -39,13 +42,17 @@ export interface EvalJobResult {
   mse: number[];
   xstartMse: number[];
   step: number;
+  /** The weights evaluated: an EMA rate, or null for the raw weights. */
+  emaRate: number | null;
+  weightsWhy: string;
 }
 
 export async function runEvalJob(opts: EvalJobOptions): Promise<EvalJobResult> {
   const backend = await selectBackend(opts.backend ?? 'auto');
   opts.onBackend?.(backend);
-  const { config, step, layout, weights } = readCheckpointWeights(opts.checkpoint, opts.emaRate);
+  const { config, step, choice, layout, weights } = readCheckpointWeights(opts.checkpoint, opts.emaRate);
   try {
+    opts.onWeights?.(choice);
     const dataset = await openDataset(config.dataset, { size: config.model.imageSize, channels: config.model.imageChannels });
     const total = Math.min(opts.images ?? 64, dataset.heldOut.count);
     if (total < 1) throw new Error(`${dataset.name} has no held-out images`);
@@ -91,6 +98,8 @@ export async function runEvalJob(opts: EvalJobOptions): Promise<EvalJobResult> {
       mse: mean(sums.mse),
       xstartMse: mean(sums.xs),
       step,
+      emaRate: choice.emaRate,
+      weightsWhy: choice.reason,
     };
     if (opts.csvFile) writeFileSync(opts.csvFile, evalCsv(result));
     return result;

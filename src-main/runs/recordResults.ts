@@ -55,7 +55,7 @@ export function recordTrainEvent(r: Recorder, runId: string, e: WireTrainEvent, 
       r.hub.emit({ type: 'gns', runId, point: { step: e.step, bSimple: e.bSimple, bSimpleRaw: e.bSimpleRaw } });
       break;
     case 'preview': {
-      const id = r.store.addPreview(runId, { step: e.step, gridPath: e.file, count: e.count, samplingSteps: e.samplingSteps, emaRate: e.emaRate, seed: e.seed });
+      const id = r.store.addPreview(runId, { step: e.step, gridPath: e.file, count: e.count, samplingSteps: e.samplingSteps, emaRate: e.emaRate, weightsWhy: e.weightsWhy, seed: e.seed });
       const set = r.store.getSampleSet(id)!;
       r.hub.emit({ type: 'sampleSet', set: toSampleSet(set, set.images, r.urls) });
       break;
@@ -100,6 +100,7 @@ export function recordEvaluation(r: Recorder, job: JobRecord, result: EvalJobRes
     checkpointId: job.checkpointId,
     jobId: job.id,
     step: result.step,
+    emaRate: result.emaRate,
     status: 'done',
     bpd: result.bpd,
     priorBpd: result.priorBpd,

@@ -16,6 +16,7 @@ import type { MetricName as StoreMetric } from '../store/types';
 import { EventHub } from './eventHub';
 import { recordEvaluation, recordSampleSet, recordTrainEvent, sampleSetZip, type Recorder } from './recordResults';
 import { ensureDir, listCheckpoints as listCheckpointFiles, newRunId, runDir } from './runFiles';
+import { pruneCheckpoints } from './checkpointRetention';
 import { ApiFailure } from './apiFailure';
 import { METRIC_TO_STORE, toCheckpoint, toEvaluation, toJob, toRunSummary, toSampleSet, toSeries, toVlb, UrlMapper } from './toProtocol';
 import { forkWorker, type WorkerFactory, type WorkerHandle } from './workerHost';
@@ -135,7 +136,7 @@ export class RunService implements P.StudioApi {
       latestVlb: d.vlbLatest ? toVlb(d.vlbLatest) : null,
       gns: d.gns.step.map((step, i) => ({ step, bSimple: d.gns.bSimple[i], bSimpleRaw: d.gns.bSimpleRaw[i] })),
       samplerWeights: d.samplerWeights,
-      checkpoints: d.checkpoints.map(toCheckpoint),
+      checkpoints: d.checkpoints.map((c) => toCheckpoint(c, d.run.config.training.emaWarmup === true)),
       previews: d.previews.map((p) => toSampleSet(p, this.store.getSampleSet(p.id)?.images ?? [], this.urls)),
       evaluations: d.evaluations.filter((e) => e.status === 'done').map(toEvaluation),
     };
@@ -484,7 +485,14 @@ export class RunService implements P.StudioApi {
         const run = this.store.getRun(runId)!;
         const rec = this.store.addCheckpoint(runId, { step: msg.step, path: msg.file, bytes: msg.bytes, emaRates: run.config.training.emaRates });
         writer.flush();
-        this.hub.emit({ type: 'checkpoint', runId, checkpoint: toCheckpoint(rec) });
+        let removedIds: number[] = [];
+        try {
+          removedIds = pruneCheckpoints(this.store, runId, run.config.intervals.keepCheckpoints ?? 0).map((c) => c.id);
+        } catch (e) {
+          // Retention is housekeeping: a file that cannot be removed now is retried at the next checkpoint.
+          process.stderr.write(`checkpoint retention for run ${runId}: ${(e as Error).message}\n`);
+        }
+        this.hub.emit({ type: 'checkpoint', runId, checkpoint: toCheckpoint(rec, run.config.training.emaWarmup === true), removedIds });
         this.emitRun(runId);
         break;
       }

@@ -18,6 +18,7 @@ import { disposeWeights } from '../engine/unet/weights';
 import { imageGrid, singleImage } from '../imageio/grid';
 import { encodePng } from '../imageio/png';
 import { ensureDir } from './runFiles';
+import type { WeightsChoice } from '../../src-shared/emaWeights';
 
 export type SamplerName = 'ancestral' | 'ddim';
 
@@ -41,6 +42,8 @@ export interface SampleJobOptions extends SampleSettings {
   outDir: string;
   signal?: AbortSignal;
   onBackend?: (r: BackendReport) => void;
+  /** Which weights the job uses and why (before any image is computed). */
+  onWeights?: (choice: WeightsChoice) => void;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -63,8 +66,9 @@ export async function runSampleJob(opts: SampleJobOptions): Promise<SampleJobRes
   if (!(opts.steps >= 1 && Number.isInteger(opts.steps))) throw new Error(`steps must be a whole number ≥ 1, got ${opts.steps}`);
   const backend = await selectBackend(opts.backend ?? 'auto');
   opts.onBackend?.(backend);
-  const { emaRate, config, step, layout, weights } = readCheckpointWeights(opts.checkpoint, opts.emaRate);
+  const { emaRate, choice, config, step, layout, weights } = readCheckpointWeights(opts.checkpoint, opts.emaRate);
   try {
+    opts.onWeights?.(choice);
     const base = diffusionFromConfig(config);
     const spec = respacingFor(opts.sampler, Math.min(opts.steps, base.process.numSteps));
     let d;
@@ -100,6 +104,7 @@ export async function runSampleJob(opts: SampleJobOptions): Promise<SampleJobRes
       checkpoint: path.resolve(opts.checkpoint),
       checkpointStep: step,
       weights: emaRate === null ? 'raw' : `ema ${emaRate}`,
+      weightsWhy: choice.reason,
       sampler: opts.sampler,
       steps: d.process.numSteps,
       respacing: spec,

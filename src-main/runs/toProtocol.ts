@@ -3,6 +3,7 @@
  */
 import path from 'node:path';
 import type * as P from '../../src-shared/protocol';
+import { defaultWeights, initialWeightShare } from '../../src-shared/emaWeights';
 import type {
   CheckpointRecord,
   EvaluationRecord,
@@ -89,8 +90,21 @@ export function toVlb(s: StoreVlb): P.VlbSnapshot {
   return { step: s.step, timesteps: s.timesteps, termsBpd: s.termsBpd, mse: s.mse, priorBpd: s.priorBpd, totalBpd: s.totalBpd };
 }
 
-export function toCheckpoint(c: CheckpointRecord): P.CheckpointInfo {
-  return { id: c.id, runId: c.runId, step: c.step, path: c.path, bytes: c.bytes, createdAt: c.createdAt, emaRates: c.emaRates };
+/** `emaWarmup`: the run's training.emaWarmup, which with the step and rates gives the EMAs' initial shares. */
+export function toCheckpoint(c: CheckpointRecord, emaWarmup: boolean): P.CheckpointInfo {
+  const choice = defaultWeights(c.emaRates, c.step, emaWarmup);
+  return {
+    id: c.id,
+    runId: c.runId,
+    step: c.step,
+    path: c.path,
+    bytes: c.bytes,
+    createdAt: c.createdAt,
+    emaRates: c.emaRates,
+    emaInitialShares: c.emaRates.map((r) => initialWeightShare(r, c.step, emaWarmup)),
+    defaultEmaRate: choice.emaRate,
+    defaultWeightsWhy: choice.reason,
+  };
 }
 
 export function toSampleSet(s: SampleSetRecord, images: StoreSampleImage[], urls: UrlMapper): P.SampleSet {

@@ -29,7 +29,7 @@ export interface TrainJobOptions {
   onDataset?: (description: string) => void;
   onEvent?: (event: TrainEvent) => void;
   onCheckpoint?: (info: { step: number; file: string; bytes: number }) => void;
-  onPreviewFile?: (info: { step: number; file: string; count: number; size: number; channels: number; samplingSteps: number; emaRate: number | null; seed: number }) => void;
+  onPreviewFile?: (info: { step: number; file: string; count: number; size: number; channels: number; samplingSteps: number; emaRate: number | null; weightsWhy: string; seed: number }) => void;
 }
 
 export interface TrainJobResult {
@@ -76,8 +76,8 @@ export async function runTrainJob(opts: TrainJobOptions): Promise<TrainJobResult
           const file = previewFile(runDir, e.step);
           ensureDir(path.dirname(file));
           const grid = imageGrid(e.pixels, e.count, e.size, e.channels as 1 | 3);
-          writeFileSync(file, encodePng(grid, { Software: 'iddpm-studio', Step: String(e.step), Sampler: `ancestral, ${e.samplingSteps} respaced steps`, Seed: String(e.seed) }));
-          opts.onPreviewFile?.({ step: e.step, file, count: e.count, size: e.size, channels: e.channels, samplingSteps: e.samplingSteps, emaRate: e.emaRate, seed: e.seed });
+          writeFileSync(file, encodePng(grid, { Software: 'iddpm-studio', Step: String(e.step), Sampler: `ancestral, ${e.samplingSteps} respaced steps`, Seed: String(e.seed), Weights: e.weightsWhy }));
+          opts.onPreviewFile?.({ step: e.step, file, count: e.count, size: e.size, channels: e.channels, samplingSteps: e.samplingSteps, emaRate: e.emaRate, weightsWhy: e.weightsWhy, seed: e.seed });
         }
         opts.onEvent?.(e);
       },

@@ -51,7 +51,7 @@ async function run(job: JobRequest): Promise<void> {
         onEvent: (e) => {
           if (e.type !== 'preview') send({ type: 'train', event: e });
         },
-        onPreviewFile: (p) => send({ type: 'train', event: { type: 'preview', step: p.step, file: p.file, count: p.count, size: p.size, channels: p.channels, samplingSteps: p.samplingSteps, emaRate: p.emaRate, seed: p.seed } }),
+        onPreviewFile: (p) => send({ type: 'train', event: { type: 'preview', step: p.step, file: p.file, count: p.count, size: p.size, channels: p.channels, samplingSteps: p.samplingSteps, emaRate: p.emaRate, weightsWhy: p.weightsWhy, seed: p.seed } }),
         onCheckpoint: (c) => send({ type: 'checkpoint', ...c }),
       });
       send({ type: 'done', result: { step: r.step, lastCheckpoint: r.lastCheckpoint } });

@@ -17,7 +17,7 @@ export type JobRequest =
 export type ToWorker = { type: 'start'; job: JobRequest } | { type: 'stop' };
 
 /** A train event as sent over the channel (preview pixels travel as a file path instead of bytes). */
-export type WireTrainEvent = Exclude<TrainEvent, { type: 'preview' }> | { type: 'preview'; step: number; file: string; count: number; size: number; channels: number; samplingSteps: number; emaRate: number | null; seed: number };
+export type WireTrainEvent = Exclude<TrainEvent, { type: 'preview' }> | { type: 'preview'; step: number; file: string; count: number; size: number; channels: number; samplingSteps: number; emaRate: number | null; weightsWhy?: string; seed: number };
 
 /** Worker → service. */
 export type FromWorker =

@@ -115,7 +115,7 @@ export class SamplesTable {
   }
 
   addPreview(runId: string, p: NewPreview): number {
-    const settings = { step: p.step, sampler: 'ancestral', steps: p.samplingSteps, seed: p.seed, emaRate: p.emaRate, count: p.count };
+    const settings = { step: p.step, sampler: 'ancestral', steps: p.samplingSteps, seed: p.seed, emaRate: p.emaRate, count: p.count, ...(p.weightsWhy ? { weightsWhy: p.weightsWhy } : {}) };
     return this.upsertPreview.get({
       runId,
       step: p.step,

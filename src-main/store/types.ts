@@ -250,6 +250,8 @@ export interface NewPreview {
   count: number;
   samplingSteps: number;
   emaRate: number | null;
+  /** Which weights drew it and why, shown with the preview. */
+  weightsWhy?: string;
   seed: number;
   createdAt?: number;
 }

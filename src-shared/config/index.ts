@@ -62,3 +62,4 @@ export {
   type ConfigProblem,
   type ValidateOptions,
 } from './validate';
+export { intervalWarnings, type IntervalWarning } from './intervalWarnings';

@@ -474,5 +474,6 @@ export function toReferenceFlags(cfg: RunConfig): ExportedReferenceFlags {
     fp16_scale_growth: REFERENCE_TRAIN_DEFAULTS.fp16_scale_growth,
   };
   if (t.emaRates.length === 0) unrepresentable.push('training.emaRates []: the reference needs at least one EMA rate');
+  if (t.emaWarmup) unrepresentable.push('training.emaWarmup true: the reference has no EMA warm-up (its rate is constant)');
   return { flags, unrepresentable };
 }

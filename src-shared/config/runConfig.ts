@@ -90,6 +90,12 @@ export interface TrainingConfig {
   microbatch: number;
   /** EMA decay rates; one EMA copy of the weights per rate (`ema_rate` "0.9999"). */
   emaRates: number[];
+  /**
+   * EMA warm-up: at step k use the rate min(r, (1+k)/(10+k)), so a short run's EMA is not still mostly the
+   * random initial weights (src-shared/emaWeights.ts). The reference has none: false follows it exactly.
+   * Absent (configs written before the option existed) means false, as those runs trained.
+   */
+  emaWarmup?: boolean;
   /** Seed of every random draw of the run (init, data order, noise, t). */
   seed: number;
   /** Stop after this many steps; absent = run until stopped (the reference never stops by itself). */
@@ -112,6 +118,12 @@ export interface IntervalsConfig {
   previewSteps: number;
   /** Images drawn per preview. */
   previewCount: number;
+  /**
+   * Checkpoints kept on disk: the newest this many, plus the best by NLL (the lowest measured at a
+   * checkpoint's step; the newest when none is measured). 0 keeps every checkpoint (the reference's way).
+   * Absent (configs written before the option existed) means 0, so older runs lose no checkpoint.
+   */
+  keepCheckpoints?: number;
 }
 
 export interface RunConfig {
@@ -180,6 +192,7 @@ export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = deepFreeze({
     batchSize: 1,
     microbatch: -1,
     emaRates: [0.9999],
+    emaWarmup: false,
     seed: 0,
     backend: 'auto',
   },
@@ -190,6 +203,7 @@ export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = deepFreeze({
     previewEvery: 5000,
     previewSteps: 25,
     previewCount: 16,
+    keepCheckpoints: 3,
   },
 } satisfies RunConfig);
 

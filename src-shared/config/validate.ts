@@ -87,6 +87,7 @@ const SCHEMA = {
     batchSize: { kind: 'number' },
     microbatch: { kind: 'number' },
     emaRates: { kind: 'numberArray' },
+    emaWarmup: { kind: 'boolean', optional: true },
     seed: { kind: 'number' },
     maxSteps: { kind: 'number', optional: true },
     backend: { kind: 'string' },
@@ -98,6 +99,7 @@ const SCHEMA = {
     previewEvery: { kind: 'number' },
     previewSteps: { kind: 'number' },
     previewCount: { kind: 'number' },
+    keepCheckpoints: { kind: 'number', optional: true },
   },
 } as const satisfies { [G in RunConfigGroup]: { [K in keyof Required<RunConfig[G]>]: FieldSpec } };
 
@@ -440,6 +442,7 @@ function checkIntervals(c: Checker, t: Typed): void {
     }
   }
   c.int('intervals.previewCount', iv.previewCount, 1);
+  c.int('intervals.keepCheckpoints', iv.keepCheckpoints, 0, ' (the newest checkpoints kept, besides the best; 0 keeps all)');
   // The gradient noise scale compares gradients of two batch sizes (SPEC §8), which one image cannot give.
   const B = t.training.batchSize;
   if (iv.gnsEvery !== undefined && iv.gnsEvery > 0 && B === 1) {

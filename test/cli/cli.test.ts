@@ -50,6 +50,28 @@ describe('iddpm CLI', () => {
     expect(settings.config.model.imageSize).toBe(16);
   });
 
+  it('sample says which weights it used and why', () => {
+    const r = iddpm('sample', checkpoint, '--steps', '2', '--count', '1', '--out', path.join(data, 's-why'));
+    expect(r.code, r.stderr).toBe(0);
+    // tiny-test warms its EMA up: after 5 steps it holds almost none of the initial weights.
+    expect(r.stderr).toContain('weights: EMA 0.9 (holds <0.1% of the initial weights at step 5)');
+  });
+
+  it('--keep-checkpoints keeps the newest N and the best; a cold EMA makes sample default to the raw weights', () => {
+    const cfg = path.join(data, 'cold.json');
+    writeFileSync(cfg, JSON.stringify({ training: { emaRates: [0.99], emaWarmup: false } }));
+    const t = iddpm('train', '--preset', 'tiny-test', '--config', cfg, '--steps', '3', '--checkpoint-every', '1', '--keep-checkpoints', '2', '--data', data, '--run-id', 'cold');
+    expect(t.code, t.stderr).toBe(0);
+    const dir = path.join(data, 'runs', 'cold', 'checkpoints');
+    // Steps 1, 2, 3 written; the only NLL measured is at the last step (3), so the best is the newest.
+    expect(readdirSync(dir).filter((f) => f.endsWith('.safetensors'))).toEqual(['step-00000002.safetensors', 'step-00000003.safetensors']);
+    const r = iddpm('sample', path.join(dir, 'step-00000003.safetensors'), '--steps', '2', '--count', '1', '--out', path.join(data, 's-cold'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('weights: raw weights: the EMA 0.99 still holds 97% of the random initial weights at step 3 (above 10%)');
+    const manifest = JSON.parse(readFileSync(path.join(data, 's-cold', 'manifest.json'), 'utf8'));
+    expect(manifest.weights).toBe('raw');
+  });
+
   it('the same seed gives the same images', () => {
     const a = path.join(data, 's-a');
     const b = path.join(data, 's-b');

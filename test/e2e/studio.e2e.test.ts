@@ -146,7 +146,11 @@ describe.skipIf(!haveChromium)('studio end to end (iddpm serve + Chromium)', () 
     await nav('new-run');
     await page.getByTestId('preset-select').selectOption('tiny-test');
     const maxSteps = page.getByTestId('field-training.maxSteps');
+    // A run shorter than its preview interval (5) is warned about, not refused.
+    await maxSteps.fill('3');
+    await expect.poll(() => page.getByTestId('warning-intervals.previewEvery').textContent()).toMatch(/previews every 5 steps, but the run stops after 3/);
     await maxSteps.fill('100000');
+    await expect.poll(() => page.locator('[data-testid^="warning-"]').count()).toBe(0);
     await expect.poll(() => page.locator('[data-testid^="problem-"]').count()).toBe(0);
     await shot('new-run');
     await page.getByTestId('create-and-start').click();
@@ -159,6 +163,8 @@ describe.skipIf(!haveChromium)('studio end to end (iddpm serve + Chromium)', () 
     await expect.poll(() => points('vlb-chart'), { timeout: 180_000, interval: 500 }).toBeGreaterThan(0);
     // Past the first checkpoints (every 5 steps in tiny-test), so there is something to sample from.
     await expect.poll(async () => Number(await page.getByTestId('run-step').textContent()), { timeout: 180_000, interval: 500 }).toBeGreaterThanOrEqual(10);
+    // The noise scale chart explains itself from the run's config (tiny-test: batch 2 split in 2, every 2 steps).
+    expect(await page.getByTestId('gns-caption').textContent()).toMatch(/every 2 steps .*B_big = 2.*2 chunks of 1 \(B_small = 1\)/);
     await shot('run-detail');
 
     // Stop it from the Runs view.
@@ -175,6 +181,8 @@ describe.skipIf(!haveChromium)('studio end to end (iddpm serve + Chromium)', () 
     // Sample 4 images with 10 respaced ancestral steps.
     await nav('sample');
     await page.getByTestId('sample-run').selectOption(runId);
+    // The default weights and why: tiny-test warms its EMA up, so the EMA holds almost no initial weights.
+    await expect.poll(() => page.getByTestId('sample-weights-why').textContent(), { timeout: 30_000 }).toMatch(/Default: EMA 0\.9 \(holds <0\.1% of the initial weights at step \d+\)/);
     await page.getByTestId('sample-sampler').selectOption('ancestral');
     await page.getByTestId('sample-steps').fill('10');
     await page.getByTestId('sample-count').fill('4');

@@ -16,7 +16,7 @@ import { checkEmaRate, emaOption, MAX_SEED } from './sample';
 const DEFAULT_IMAGES = 64;
 
 const OPTIONS: Record<string, OptionSpec> = {
-  ema: { type: 'string', description: "EMA rate to evaluate, or 'raw' (default: the first EMA)" },
+  ema: { type: 'string', description: "EMA rate to evaluate, or 'raw' (default: the first EMA; raw while it still holds >10% of the initial weights)" },
   images: { type: 'integer', min: 1, description: `held-out images to evaluate (default ${DEFAULT_IMAGES}; at most the held-out split)` },
   batch: { type: 'integer', min: 1, max: 1024, maxHint: 'larger batches only need more memory', description: 'images per network call (default 16)' },
   seed: { type: 'integer', min: 0, max: MAX_SEED, description: 'noise seed (default 0)' },
@@ -65,6 +65,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     seed: options.seed as number | undefined,
     backend: options.backend as BackendPreference | undefined,
     onBackend: (b) => process.stderr.write(`backend: ${describeBackend(b)}\n`),
+    onWeights: (w) => process.stderr.write(`weights: ${w.reason}\n`),
     onProgress: (done, total) => {
       if (!progress && total / T < Math.ceil(asked / batch)) {
         // The job plans fewer batches than asked for: the held-out split is smaller. Say so now, not hours later.

@@ -21,7 +21,7 @@ const MAX_COUNT = 10_000;
 const MAX_BATCH = 1024;
 
 const OPTIONS: Record<string, OptionSpec> = {
-  ema: { type: 'string', description: "EMA rate to sample from, or 'raw' (default: the first EMA)" },
+  ema: { type: 'string', description: "EMA rate to sample from, or 'raw' (default: the first EMA; raw while it still holds >10% of the initial weights)" },
   sampler: { type: 'string', description: 'ancestral (respaced) | ddim', choices: ['ancestral', 'ddim'] },
   steps: { type: 'integer', min: 1, description: "sampling steps, at most the model's T (default 50, or T if smaller)" },
   eta: { type: 'number', min: 0, max: 1, maxHint: 'η = 1 already adds as much noise as ancestral sampling', description: 'DDIM η (default 0: deterministic)' },
@@ -137,6 +137,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     backend: options.backend as BackendPreference | undefined,
     outDir,
     onBackend: (r) => process.stderr.write(`backend: ${describeBackend(r)}\n`),
+    onWeights: (w) => process.stderr.write(`weights: ${w.reason}\n`),
     onProgress: (done, total) => {
       progress ??= new Progress('sample', total, process.stderr, 'calls');
       progress.update(done);

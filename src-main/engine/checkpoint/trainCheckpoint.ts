@@ -5,6 +5,7 @@
  * conv OIHW), so `safetensors.torch.load_file` + stripping the prefix gives a PyTorch state dict.
  */
 import * as tf from '@tensorflow/tfjs';
+import { chosenWeights, defaultWeights, type WeightsChoice } from '../../../src-shared/emaWeights';
 import type { RunConfig } from '../../../src-shared/config/runConfig';
 import type { TimestepSamplerState } from '../timestepSampler';
 import type { TrainerSnapshot } from '../train/trainer';
@@ -130,15 +131,18 @@ export function readTrainCheckpoint(file: string): TrainerSnapshot {
 
 /**
  * Weights for sampling or evaluation: the given EMA rate, the raw weights for null, or by default (undefined)
- * the run's first EMA, raw when it keeps none. One read of the file.
+ * the run's first EMA, raw when it keeps none or while that EMA still holds a large share of the random
+ * initial weights (src-shared/emaWeights.ts). `choice` says which and why. One read of the file.
  */
 export function readCheckpointWeights(
   file: string,
   emaRateWanted: number | null | undefined,
-): { config: RunConfig; step: number; emaRate: number | null; layout: UNetLayout; weights: WeightMap } {
+): { config: RunConfig; step: number; emaRate: number | null; choice: WeightsChoice; layout: UNetLayout; weights: WeightMap } {
   const { tensors, metadata } = readSafetensors(file);
   const { config, step, emaRates } = parseInfo(metadata, file);
-  const emaRate = emaRateWanted === undefined ? (emaRates[0] ?? null) : emaRateWanted;
+  const warmup = config.training?.emaWarmup === true;
+  const choice = emaRateWanted === undefined ? defaultWeights(emaRates, step, warmup) : chosenWeights(emaRateWanted, step, warmup);
+  const emaRate = choice.emaRate;
   if (emaRate !== null && !emaRates.includes(emaRate)) {
     throw new Error(`${file} has no EMA with rate ${emaRate}; it has ${emaRates.join(', ') || 'none'} (or use the raw weights)`);
   }
@@ -148,7 +152,7 @@ export function readCheckpointWeights(
   const flat = tf.tensor1d(referenceToFlat(fl, tensors, prefix, file));
   const weights = unflatten(fl, flat);
   flat.dispose();
-  return { config, step, emaRate, layout, weights };
+  return { config, step, emaRate, choice, layout, weights };
 }
 
 /**

@@ -1,8 +1,11 @@
 /**
  * Exponential moving averages of the parameters, one per rate: θ_ema ← r·θ_ema + (1−r)·θ after every
  * step, initialised as a copy of θ (SPEC §8). Sampling usually uses an EMA, which is far smoother.
+ * With the warm-up the rate at step k is min(r, (1+k)/(10+k)) (src-shared/emaWeights.ts); the step is the
+ * trainer's, which checkpoints keep, so a resumed run applies the same rates.
  */
 import * as tf from '@tensorflow/tfjs';
+import { effectiveEmaRate } from '../../../src-shared/emaWeights';
 
 export class EmaSet {
   readonly values = new Map<number, tf.Tensor1D>();
@@ -18,11 +21,13 @@ export class EmaSet {
     return [...this.values.keys()];
   }
 
-  update(params: tf.Tensor1D): void {
-    for (const [r, old] of this.values) {
+  /** One update after the optimisation step `step` (zero-based); `warmup` as the run's config says. */
+  update(params: tf.Tensor1D, step: number, warmup: boolean): void {
+    for (const [rate, old] of this.values) {
+      const r = effectiveEmaRate(rate, step, warmup);
       const next = tf.tidy(() => tf.add(tf.mul(old, r), tf.mul(params, 1 - r)) as tf.Tensor1D);
       old.dispose();
-      this.values.set(r, next);
+      this.values.set(rate, next);
     }
   }
 

@@ -67,6 +67,8 @@ export interface PreviewEvent {
   channels: number;
   samplingSteps: number;
   emaRate: number | null;
+  /** Which weights drew it and why (e.g. raw while the EMA still holds most of the initial weights). */
+  weightsWhy: string;
   seed: number;
 }
 

@@ -20,13 +20,15 @@ import { unetSpecFromConfig } from '../unet/spec';
 import { initWeights, disposeWeights, type WeightMap } from '../unet/weights';
 import { AdamW } from './adamw';
 import { BatchOrder } from '../../../src-shared/dataOrder';
+import { chunkSize } from '../../../src-shared/gradientNoiseScale';
 import { EmaSet } from './ema';
 import type { StepEvent, TrainEvent, TrainEventHandler } from './events';
 import { flatLayout, flatten, unflatten, type FlatLayout } from './flatParams';
-import { GradientNoiseScale, type GnsState } from './gradientNoiseScale';
+import { GradientNoiseScale, smallBatchStats, type GnsState } from './gradientNoiseScale';
 import { quartileMeans } from './lossQuartiles';
 import type { TrainingData } from '../../../src-shared/trainingData';
 import { toUint8Images } from './images';
+import { defaultWeights, type WeightsChoice } from '../../../src-shared/emaWeights';
 
 /** Everything needed to continue a run exactly where it stopped. */
 export interface TrainerSnapshot {
@@ -127,9 +129,8 @@ export class Trainer {
     const B = cfg.training.batchSize;
     const { size, channels } = this.data;
     const isGnsStep = cfg.intervals.gnsEvery > 0 && (this.step + 1) % cfg.intervals.gnsEvery === 0 && B >= 2;
-    let micro = cfg.training.microbatch > 0 && cfg.training.microbatch < B ? cfg.training.microbatch : B;
     // The noise scale needs gradients of two batch sizes: on its steps, split the batch if needed.
-    if (isGnsStep && micro === B) micro = Math.ceil(B / 2);
+    const micro = chunkSize(cfg.training, isGnsStep);
 
     // Batch k is a function of (seed, k): resuming needs no data position.
     const indices = Array.from(this.order.batchAt(this.step, B));
@@ -141,8 +142,7 @@ export class Trainer {
 
     const perSample = { loss: new Float32Array(B), mse: new Float32Array(B), vb: null as Float32Array | null };
     let gradSum: tf.Tensor1D | null = null;
-    let smallSqNormSum = 0;
-    let chunks = 0;
+    const smallBatches: { sqNorm: number; size: number }[] = [];
     let weightedLoss = 0;
     try {
       for (let start = 0; start < B; start += micro) {
@@ -164,8 +164,7 @@ export class Trainer {
         const { value, grad } = tf.valueAndGrad(f)(this.params);
         const chunkGrad = grad as tf.Tensor1D;
         weightedLoss += value.dataSync()[0] * (n / B);
-        if (isGnsStep) smallSqNormSum += tidy(() => tf.sum(tf.square(chunkGrad)).dataSync()[0]);
-        chunks += 1;
+        if (isGnsStep) smallBatches.push({ sqNorm: tidy(() => tf.sum(tf.square(chunkGrad)).dataSync()[0]), size: n });
         const scaled = tidy(() => tf.mul(chunkGrad, n / B) as tf.Tensor1D);
         const next: tf.Tensor1D = gradSum ? tidy(() => tf.add(gradSum!, scaled) as tf.Tensor1D) : scaled.clone();
         gradSum?.dispose();
@@ -208,13 +207,14 @@ export class Trainer {
     const next = this.adam.apply(this.params, grad, lr);
     this.params.dispose();
     this.params = next;
-    this.ema.update(this.params);
+    this.ema.update(this.params, this.step, this.config.training.emaWarmup === true);
     grad.dispose();
     this.step += 1;
 
-    if (isGnsStep && chunks >= 2) {
-      const g = this.gns.add(smallSqNormSum / chunks, micro, gradSq, B);
-      this.emit({ type: 'gns', step: this.step, ...g, bSmall: micro, bBig: B });
+    if (isGnsStep && smallBatches.length >= 2) {
+      const small = smallBatchStats(smallBatches);
+      const g = this.gns.add(this.step, small.meanSqNorm, small.bSmall, gradSq, B);
+      this.emit({ type: 'gns', step: this.step, ...g, bSmall: small.bSmall, bBig: B });
     }
 
     const weighted = (arr: Float32Array) => Array.from(arr, (v, i) => v * draw.weights[i]);
@@ -256,9 +256,16 @@ export class Trainer {
     return unflatten(this.flat, emaRate === null ? this.params : this.ema.get(emaRate));
   }
 
-  /** The EMA used for evaluation and previews: the first configured rate, or raw weights without EMA. */
+  /**
+   * The weights used for evaluation and previews: the first EMA, or the raw weights while that EMA still
+   * holds a large share of the random initial weights (or the run keeps none).
+   */
+  defaultWeights(): WeightsChoice {
+    return defaultWeights(this.ema.rates, this.step, this.config.training.emaWarmup === true);
+  }
+
   defaultEmaRate(): number | null {
-    return this.ema.rates[0] ?? null;
+    return this.defaultWeights().emaRate;
   }
 
   /**
@@ -310,7 +317,8 @@ export class Trainer {
     const cfg = this.config;
     const count = cfg.intervals.previewCount;
     const steps = Math.min(cfg.intervals.previewSteps, cfg.diffusion.steps);
-    const rate = this.defaultEmaRate();
+    const choice = this.defaultWeights();
+    const rate = choice.emaRate;
     const weights = this.weightsFor(rate);
     const d = respacedDiffusion(this.diffusion, String(steps));
     const seed = cfg.training.seed + 4;
@@ -324,7 +332,7 @@ export class Trainer {
       });
       const pixels = toUint8Images(x);
       x.dispose();
-      const event: TrainEvent = { type: 'preview', step: this.step, pixels, count, size, channels, samplingSteps: steps, emaRate: rate, seed };
+      const event: TrainEvent = { type: 'preview', step: this.step, pixels, count, size, channels, samplingSteps: steps, emaRate: rate, weightsWhy: choice.reason, seed };
       this.emit(event);
       return event;
     } finally {
@@ -339,7 +347,9 @@ export class Trainer {
   async run(opts: { untilStep?: number; signal?: AbortSignal; onCheckpointDue?: (t: Trainer) => void | Promise<void> } = {}): Promise<void> {
     const cfg = this.config;
     const until = opts.untilStep ?? cfg.training.maxSteps ?? Infinity;
-    const due = (every: number) => every > 0 && this.step % every === 0;
+    // Every kind of periodic work that is on also runs at the run's last step, so a run shorter than an
+    // interval (200 steps, previews every 250) still ends with a preview, a VLB snapshot and a checkpoint.
+    const due = (every: number) => every > 0 && (this.step % every === 0 || this.step === until);
     while (this.step < until) {
       if (opts.signal?.aborted) break;
       this.trainStep();

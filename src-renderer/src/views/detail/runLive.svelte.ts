@@ -99,7 +99,10 @@ export class RunLive {
         if (e.runId === this.runId) this.samplerWeights = { step: e.step, weights: e.weights };
         break;
       case 'checkpoint':
-        if (e.runId === this.runId) this.checkpoints = [...this.checkpoints, e.checkpoint];
+        if (e.runId === this.runId) {
+          const removed = new Set(e.removedIds ?? []);
+          this.checkpoints = [...this.checkpoints.filter((c) => !removed.has(c.id)), e.checkpoint];
+        }
         break;
       case 'sampleSet':
         if (e.set.runId === this.runId && e.set.kind === 'preview') this.previews = [e.set, ...this.previews];

@@ -60,6 +60,7 @@ export const FIELDS = {
     batchSize: { kind: 'int', label: 'Batch size' },
     microbatch: { kind: 'int', label: 'Microbatch', hint: '-1 = whole batch at once' },
     emaRates: { kind: 'numberList', label: 'EMA rates', hint: 'comma separated, e.g. 0.9999' },
+    emaWarmup: { kind: 'bool', label: 'EMA warm-up', hint: 'rate min(r, (1+k)/(10+k)) at step k: short runs' },
     seed: { kind: 'int', label: 'Seed' },
     maxSteps: { kind: 'optionalInt', label: 'Max steps', hint: 'empty = until stopped' },
     backend: { kind: 'select', label: 'Backend', options: BACKEND_PREFERENCES },
@@ -71,6 +72,7 @@ export const FIELDS = {
     previewEvery: { kind: 'int', label: 'Preview samples every', hint: 'steps; 0 = off' },
     previewSteps: { kind: 'int', label: 'Preview sampling steps' },
     previewCount: { kind: 'int', label: 'Preview images' },
+    keepCheckpoints: { kind: 'int', label: 'Checkpoints kept', hint: 'newest N plus the best by NLL; 0 = all' },
   },
 } as const satisfies Table;
 
