@@ -19,6 +19,7 @@ import { ensureDir, listCheckpoints as listCheckpointFiles, newRunId, runDir } f
 import { ApiFailure } from './apiFailure';
 import { METRIC_TO_STORE, toCheckpoint, toEvaluation, toJob, toRunSummary, toSampleSet, toSeries, toVlb, UrlMapper } from './toProtocol';
 import { describeWait, type DeviceHolder } from './queueWait';
+import { datasetPathProblem } from './datasetPathCheck';
 import { forkWorker, type WorkerFactory, type WorkerHandle } from './workerHost';
 import type { FromWorker, JobRequest } from './workerMessages';
 
@@ -177,6 +178,8 @@ export class RunService implements P.StudioApi {
     // A config copied from a run summary carries the preset it came from: that is the run's, not an option.
     const config = request.config && typeof request.config === 'object' ? stripPreset(request.config) : request.config;
     const problems = validateRunConfig(config, { requireDatasetPath: true });
+    const pathProblem = problems.length ? null : await datasetPathProblem(config);
+    if (pathProblem) problems.push(pathProblem);
     if (problems.length) {
       throw new ApiFailure('bad-request', `the run configuration has ${problems.length} problem(s): ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, {
         problems,

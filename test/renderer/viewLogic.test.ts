@@ -4,6 +4,7 @@ import { vlbTotal } from '../../src-renderer/src/views/detail/vlbTotal';
 import { defaultRunId, describeCost, nameRunsIn } from '../../src-renderer/src/lib/runChoice';
 import { jobEtaSeconds } from '../../src-renderer/src/lib/jobEta';
 import { noPreviewsNote } from '../../src-renderer/src/views/detail/previewNote';
+import { inFormWords } from '../../src-renderer/src/views/newrun/formWords';
 import { labelDigits, logTickLabel, thinLogTicks } from '../../src-renderer/src/charts/logTicks';
 import { smoothEma } from '../../src-renderer/src/charts/smooth';
 import { parseNumber, parseNumberList } from '../../src-renderer/src/views/newrun/fields';
@@ -132,5 +133,26 @@ describe('log-axis ticks', () => {
   it('tells close ticks apart with more digits instead of repeating one', () => {
     expect(labelDigits([31.2, 31.4])).toBe(3);
     expect(thinLogTicks([35.001, 35.0012], 35, 35.002)).toEqual([35.001, 35.0012]);
+  });
+});
+
+describe('New run messages in the form’s words', () => {
+  it('names the field by its label and drops advice about quotes the user never typed', () => {
+    expect(inFormWords('training.lr must be a number, not string "abc": write it without quotes.')).toBe('Learning rate must be a number; “abc” is not one.');
+    expect(inFormWords('training.lr 0 must be greater than 0: the paper uses 1e-4.')).toBe('Learning rate 0 must be greater than 0: the paper uses 1e-4.');
+  });
+  it('gives list examples as the list fields take them', () => {
+    expect(inFormWords('model.channelMult is empty: give one multiplier per resolution level, e.g. [1, 2, 2, 2].')).toBe(
+      'Channel multipliers is empty: give one multiplier per resolution level, e.g. 1, 2, 2, 2.',
+    );
+    expect(inFormWords('model.attentionResolutions must be a list of numbers such as [16, 8], not string "1, x".')).toBe(
+      'Attention at (px) must be a list of numbers such as 16, 8, not “1, x”.',
+    );
+  });
+  it('reads the longest path first and leaves the JSON-only hint out', () => {
+    expect(inFormWords('model.numHeadsUpsample 0 must be a positive integer, or -1 for the same as model.numHeads.')).toBe(
+      'Heads on the way up 0 must be a positive integer, or -1 for the same as Attention heads.',
+    );
+    expect(inFormWords('training.seed is missing: set it (withDefaults fills every field).')).toBe('Seed is missing: set it.');
   });
 });
