@@ -39,6 +39,18 @@ describe.skipIf(!existsSync(CHROMIUM))('views end to end: routes, lifecycle, que
     await page.getByTestId('nav-new-run').click();
     expect(await hash()).toBe('#/new-run');
     await page.getByTestId('preset-select').selectOption('tiny-test');
+    // The form speaks its own words: the label, and no advice about quotes nobody typed.
+    await page.getByTestId('field-training.lr').fill('abc');
+    await expect.poll(() => page.getByTestId('problem-training.lr').textContent()).toBe('Learning rate must be a number; “abc” is not one.');
+    await page.getByTestId('field-training.lr').fill('0.001');
+    // A dataset folder that does not exist is refused when the run is created, beside the Path field.
+    await page.getByTestId('field-dataset.kind').selectOption('folder');
+    await page.getByTestId('field-dataset.path').fill('/no/such/images');
+    await page.getByTestId('create').click();
+    await expect.poll(() => page.getByTestId('problem-dataset.path').textContent()).toBe('Path /no/such/images does not exist: choose an existing folder.');
+    expect(await hash()).toBe('#/new-run');
+    await studio.shot('views-new-run-problems');
+    await page.getByTestId('preset-select').selectOption('tiny-test');
     await page.getByTestId('run-name').fill(longName);
     await page.getByTestId('create').click();
     await expect.poll(view).toBe('run-detail');
