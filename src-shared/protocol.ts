@@ -140,6 +140,8 @@ export interface JobSummary {
   settings: Record<string, unknown>;
   /** sample: the sample set id; eval: the evaluation id. */
   resultId: number | null;
+  /** While queued: what holds the device, in words ("waiting for training run “x”: one job per device"). */
+  waitingFor?: string | null;
 }
 
 export interface EvaluationSettings {

@@ -12,12 +12,13 @@
  * - No new windows, no navigation away from the app, no permissions.
  */
 import { app, BrowserWindow, dialog, ipcMain, protocol, session, shell, type IpcMainInvokeEvent } from 'electron';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BRIDGE_CHANNELS, type SampleSetExport } from '../../src-shared/bridge';
 import { API_METHODS } from '../../src-shared/protocol';
 import { createRunService } from '../runs/runService';
+import { useSqliteNativeBinding } from '../store';
 import { electronWorkerFactory } from './worker';
 import type { StudioBackend } from '../server/server';
 import { contentType, IMAGE_EXTENSIONS, safeJoin } from '../server/staticFiles';
@@ -29,6 +30,13 @@ const preloadPath = join(here, '../preload/preload.cjs');
 const rendererDir = join(here, '../renderer');
 /** The app folder (package.json, src-main/, node_modules/): out/main/ is two levels down. */
 const appRoot = join(here, '..', '..');
+/** The window icon (Linux and Windows; macOS takes the bundle's icon), drawn in resources/icon.svg. */
+const windowIcon = join(appRoot, 'resources', 'icons', '512x512.png');
+/**
+ * better-sqlite3 built for Electron's ABI by scripts/build-electron-native.mjs (node_modules keeps Node's build
+ * for the CLI and web face). Without it the store's open fails with one line naming the fix.
+ */
+const electronSqlite = join(appRoot, 'native', 'electron', 'better_sqlite3.node');
 const SCHEME = 'studio';
 const APP_ORIGIN = `${SCHEME}://app`;
 
@@ -99,6 +107,7 @@ function createWindow(): BrowserWindow {
     minWidth: 800,
     minHeight: 560,
     title: 'iddpm-studio',
+    ...(existsSync(windowIcon) ? { icon: windowIcon } : {}),
     show: false,
     webPreferences: {
       preload: preloadPath,
@@ -154,6 +163,7 @@ async function start(): Promise<void> {
   // The studio needs no camera, microphone, notifications or geolocation.
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   protocol.handle(SCHEME, handleAppProtocol);
+  if (existsSync(electronSqlite)) useSqliteNativeBinding(electronSqlite);
 
   const svc = await createRunService({ dataDir: app.getPath('userData'), face: 'electron', workerFactory: electronWorkerFactory(appRoot), version: app.getVersion() });
   service = svc;
@@ -185,8 +195,10 @@ async function start(): Promise<void> {
 }
 
 app.whenReady().then(start).catch((err: unknown) => {
-  console.error('iddpm-studio: failed to start', err);
-  dialog.showErrorBox('iddpm-studio could not start', String((err as Error)?.message ?? err));
+  // One line with the cause and the fix (e.g. better-sqlite3 built for the wrong ABI), not a stack.
+  const message = String((err as Error)?.message ?? err);
+  console.error(`iddpm-studio could not start: ${message}`);
+  dialog.showErrorBox('iddpm-studio could not start', message);
   app.exit(1);
 });
 

@@ -19,6 +19,8 @@ import { ensureDir, listCheckpoints as listCheckpointFiles, newRunId, runDir } f
 import { pruneCheckpoints } from './checkpointRetention';
 import { ApiFailure } from './apiFailure';
 import { METRIC_TO_STORE, toCheckpoint, toEvaluation, toJob, toRunSummary, toSampleSet, toSeries, toVlb, UrlMapper } from './toProtocol';
+import { describeWait, type DeviceHolder } from './queueWait';
+import { datasetPathProblem } from './datasetPathCheck';
 import { forkWorker, type WorkerFactory, type WorkerHandle } from './workerHost';
 import type { FromWorker, JobRequest } from './workerMessages';
 
@@ -160,7 +162,7 @@ export class RunService implements P.StudioApi {
   }
 
   async listJobs(): Promise<P.JobSummary[]> {
-    return this.store.listJobs({ limit: 200 }).map(toJob);
+    return this.store.listJobs({ limit: 200 }).map((j) => this.jobSummary(j.id));
   }
 
   async listSampleSets(filter: { runId?: string; kind?: 'samples' | 'preview' }): Promise<P.SampleSet[]> {
@@ -177,6 +179,8 @@ export class RunService implements P.StudioApi {
     // A config copied from a run summary carries the preset it came from: that is the run's, not an option.
     const config = request.config && typeof request.config === 'object' ? stripPreset(request.config) : request.config;
     const problems = validateRunConfig(config, { requireDatasetPath: true });
+    const pathProblem = problems.length ? null : await datasetPathProblem(config);
+    if (pathProblem) problems.push(pathProblem);
     if (problems.length) {
       throw new ApiFailure('bad-request', `the run configuration has ${problems.length} problem(s): ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, {
         problems,
@@ -302,7 +306,7 @@ export class RunService implements P.StudioApi {
     if (!(settings.eta >= 0)) throw new ApiFailure('bad-request', 'eta must be ≥ 0', { field: 'eta' });
     const job = this.store.createJob({ kind: 'sample', runId: run.id, checkpointId: cp.id, settings: { ...settings, checkpointId: cp.id, checkpointStep: cp.step } });
     this.enqueue({ kind: 'job', jobId: job.id });
-    const summary = toJob(this.store.getJob(job.id)!);
+    const summary = this.jobSummary(job.id);
     this.hub.emit({ type: 'job', job: summary });
     return summary;
   }
@@ -313,7 +317,7 @@ export class RunService implements P.StudioApi {
     if (!Number.isInteger(settings.images) || settings.images < 1) throw new ApiFailure('bad-request', 'images must be a whole number ≥ 1', { field: 'images' });
     const job = this.store.createJob({ kind: 'eval', runId: run.id, checkpointId: cp.id, settings: { ...settings, checkpointId: cp.id, checkpointStep: cp.step } });
     this.enqueue({ kind: 'job', jobId: job.id });
-    const summary = toJob(this.store.getJob(job.id)!);
+    const summary = this.jobSummary(job.id);
     this.hub.emit({ type: 'job', job: summary });
     return summary;
   }
@@ -353,8 +357,10 @@ export class RunService implements P.StudioApi {
   }
 
   private pump(): void {
+    let started = false;
     while (!this.closed && this.active.size < this.maxConcurrent && this.queue.length) {
       const w = this.queue.shift()!;
+      started = true;
       try {
         if (w.kind === 'train') this.launchTraining(w.runId);
         else this.launchJob(w.jobId);
@@ -362,6 +368,22 @@ export class RunService implements P.StudioApi {
         this.failWork(w, (e as Error).message);
       }
     }
+    // The jobs still queued now wait for something else: tell the views.
+    if (started) for (const w of this.queue) if (w.kind === 'job') this.hub.emit({ type: 'job', job: this.jobSummary(w.jobId) });
+  }
+
+  /** A job as the faces see it: while queued, with what it waits for. */
+  private jobSummary(jobId: number): P.JobSummary {
+    const summary = toJob(this.store.getJob(jobId)!);
+    if (summary.status !== 'queued') return summary;
+    const runName = (runId: string | null | undefined) => (runId ? (this.store.getRun(runId)?.name ?? runId) : '?');
+    const holders: DeviceHolder[] = [...this.active.values()].map(({ work }) => {
+      if (work.kind === 'train') return { kind: 'train', runName: runName(work.runId) };
+      const j = this.store.getJob(work.jobId);
+      return { kind: j?.kind === 'eval' ? 'eval' : 'sample', jobId: work.jobId, runName: runName(j?.runId) };
+    });
+    const ahead = this.queue.findIndex((w) => w.kind === 'job' && w.jobId === jobId);
+    return { ...summary, waitingFor: describeWait(holders, Math.max(0, ahead), this.maxConcurrent) };
   }
 
   private failWork(w: Work, message: string): void {

@@ -13,6 +13,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { toStoreError } from './errors';
+import { sqliteNativeBinding } from './nativeBinding';
 
 export interface ConnectionOptions {
   /** ms to wait for another connection's write lock (default 5000). */
@@ -31,7 +32,13 @@ export function openConnection(file: string, opts: ConnectionOptions = {}): Data
   }
   let db: Database.Database | undefined;
   try {
-    db = new Database(file, { timeout: busy, readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+    const nativeBinding = sqliteNativeBinding();
+    db = new Database(file, {
+      timeout: busy,
+      readonly: opts.readonly ?? false,
+      fileMustExist: opts.readonly ?? false,
+      ...(nativeBinding ? { nativeBinding } : {}),
+    });
     // The first statement reads the header: a file that is not a database fails here (SQLITE_NOTADB).
     if (!opts.readonly) db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');

@@ -5,6 +5,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
+import { nativeModuleProblem } from './nativeBinding';
 
 export type StoreErrorCode =
   | 'not-writable'
@@ -15,6 +16,7 @@ export type StoreErrorCode =
   | 'newer-schema'
   | 'busy'
   | 'io'
+  | 'native-module'
   | 'unknown';
 
 export class StoreError extends Error {
@@ -79,12 +81,13 @@ const FIX: Record<StoreErrorCode, string> = {
   'newer-schema': 'Use the newer iddpm-studio, or choose another data folder (--data DIR).',
   busy: 'Another process holds it locked; close other studio windows or CLI commands using this data folder and retry.',
   io: 'Check the disk and the data folder, then try again.',
+  'native-module': '', // the message of nativeModuleProblem already ends with its fix
   unknown: 'Check the data folder, then try again.',
 };
 
 /** A StoreError whose message ends with the fix for its code. */
 export function storeError(code: StoreErrorCode, file: string, what: string, cause?: unknown): StoreError {
-  return new StoreError(code, file, `${what}. ${FIX[code]}`, { cause });
+  return new StoreError(code, file, FIX[code] ? `${what}. ${FIX[code]}` : what, { cause });
 }
 
 /**
@@ -97,6 +100,8 @@ export function toStoreError(err: unknown, file: string, action: string): Error 
   const code = String(e?.code ?? '');
   const msg = String(e?.message ?? err);
   const head = `cannot ${action} the studio database ${file}`;
+  const native = nativeModuleProblem(err);
+  if (native) return storeError('native-module', file, native, err);
   if (code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'EISDIR' || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM') {
     const d = diagnosePath(file);
     if (d) return storeError(d.code, file, `${head}: ${d.why} (${code || msg})`, err);

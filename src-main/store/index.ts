@@ -2,6 +2,7 @@
 export { openStore, Store, type StoreOptions } from './store';
 export { MetricsWriter, type MetricsWriterOptions } from './metricsWriter';
 export { StoreError, type StoreErrorCode } from './errors';
+export { useSqliteNativeBinding, nativeModuleProblem } from './nativeBinding';
 export { SCHEMA_VERSION } from './migrations';
 export { INTERRUPTED_REASON } from './runs';
 export { JOB_INTERRUPTED_REASON } from './jobs';
