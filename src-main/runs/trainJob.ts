@@ -8,6 +8,7 @@ import path from 'node:path';
 import { assertValidRunConfig } from '../../src-shared/config/validate';
 import type { RunConfig } from '../../src-shared/config/runConfig';
 import { asTrainingData, openDataset } from '../data';
+import { backendMemoryLimit } from '../engine/backend/memoryLimit';
 import { selectBackend, type BackendReport } from '../engine/backend/selectBackend';
 import { checkpointConfigDifferences, readTrainCheckpoint, writeTrainCheckpoint } from '../engine/checkpoint/trainCheckpoint';
 import type { TrainEvent } from '../engine/train/events';
@@ -46,6 +47,8 @@ export async function runTrainJob(opts: TrainJobOptions): Promise<TrainJobResult
 
   const backend = await selectBackend(config.training.backend);
   opts.onBackend?.(backend);
+  // Before the dataset or the model allocate anything: a run that cannot fit fails here with the field to change.
+  assertValidRunConfig(config, { requireDatasetPath: true, memory: backendMemoryLimit(backend.name) });
 
   const dataset = await openDataset(config.dataset, { size: config.model.imageSize, channels: config.model.imageChannels });
   opts.onDataset?.(`${dataset.name}: ${dataset.train.count} training / ${dataset.heldOut.count} held-out images, ${dataset.size}×${dataset.size}×${dataset.channels} (${dataset.source})`);
