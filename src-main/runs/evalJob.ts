@@ -26,6 +26,8 @@ export interface EvalJobOptions {
   signal?: AbortSignal;
   onBackend?: (r: BackendReport) => void;
   onProgress?: (done: number, total: number) => void;
+  /** Things to tell the user about the checkpoint that do not stop the job (e.g. it has no checksum). */
+  onNote?: (note: string) => void;
 }
 
 export interface EvalJobResult {
@@ -44,7 +46,8 @@ export interface EvalJobResult {
 export async function runEvalJob(opts: EvalJobOptions): Promise<EvalJobResult> {
   const backend = await selectBackend(opts.backend ?? 'auto');
   opts.onBackend?.(backend);
-  const { config, step, layout, weights } = readCheckpointWeights(opts.checkpoint, opts.emaRate);
+  const { config, step, layout, weights, notes } = readCheckpointWeights(opts.checkpoint, opts.emaRate);
+  for (const n of notes) opts.onNote?.(n);
   try {
     const dataset = await openDataset(config.dataset, { size: config.model.imageSize, channels: config.model.imageChannels });
     const total = Math.min(opts.images ?? 64, dataset.heldOut.count);

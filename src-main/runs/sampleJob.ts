@@ -42,6 +42,8 @@ export interface SampleJobOptions extends SampleSettings {
   signal?: AbortSignal;
   onBackend?: (r: BackendReport) => void;
   onProgress?: (done: number, total: number) => void;
+  /** Things to tell the user about the checkpoint that do not stop the job (e.g. it has no checksum). */
+  onNote?: (note: string) => void;
 }
 
 export interface SampleJobResult {
@@ -63,7 +65,8 @@ export async function runSampleJob(opts: SampleJobOptions): Promise<SampleJobRes
   if (!(opts.steps >= 1 && Number.isInteger(opts.steps))) throw new Error(`steps must be a whole number ≥ 1, got ${opts.steps}`);
   const backend = await selectBackend(opts.backend ?? 'auto');
   opts.onBackend?.(backend);
-  const { emaRate, config, step, layout, weights } = readCheckpointWeights(opts.checkpoint, opts.emaRate);
+  const { emaRate, config, step, layout, weights, notes } = readCheckpointWeights(opts.checkpoint, opts.emaRate);
+  for (const n of notes) opts.onNote?.(n);
   try {
     const base = diffusionFromConfig(config);
     const spec = respacingFor(opts.sampler, Math.min(opts.steps, base.process.numSteps));

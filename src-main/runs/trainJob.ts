@@ -29,6 +29,8 @@ export interface TrainJobOptions {
   onBackend?: (report: BackendReport) => void;
   onDataset?: (description: string) => void;
   onEvent?: (event: TrainEvent) => void;
+  /** Things to tell the user about the resumed checkpoint that do not stop the run (e.g. it has no checksum). */
+  onNote?: (note: string) => void;
   onCheckpoint?: (info: { step: number; file: string; bytes: number }) => void;
   onPreviewFile?: (info: { step: number; file: string; count: number; size: number; channels: number; samplingSteps: number; emaRate: number | null; seed: number }) => void;
 }
@@ -57,6 +59,7 @@ export async function runTrainJob(opts: TrainJobOptions): Promise<TrainJobResult
   if (resumeFile === 'latest') resumeFile = listCheckpoints(runDir).at(-1)?.file;
   const snapshot = resumeFile ? readTrainCheckpoint(resumeFile) : undefined;
   if (snapshot) {
+    for (const n of snapshot.notes) opts.onNote?.(n);
     const diffs = checkpointConfigDifferences(snapshot.config, config);
     if (diffs.length) throw new Error(`checkpoint ${resumeFile} does not fit this run: ${diffs.join('; ')}`);
   }

@@ -39,6 +39,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     backend: options.backend as BackendPreference | undefined,
     csvFile,
     onBackend: (b) => process.stderr.write(`backend: ${describeBackend(b)}\n`),
+    onNote: (note) => process.stderr.write(`note: ${note}\n`),
     onProgress: (done, total) => {
       progress ??= new Progress('eval', total, process.stderr, 'calls');
       progress.update(done);

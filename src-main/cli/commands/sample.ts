@@ -57,6 +57,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     backend: options.backend as BackendPreference | undefined,
     outDir,
     onBackend: (r) => process.stderr.write(`backend: ${describeBackend(r)}\n`),
+    onNote: (note) => process.stderr.write(`note: ${note}\n`),
     onProgress: (done, total) => {
       progress ??= new Progress('sample', total, process.stderr, 'calls');
       progress.update(done);
