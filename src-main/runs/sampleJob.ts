@@ -18,6 +18,7 @@ import { disposeWeights } from '../engine/unet/weights';
 import { imageGrid, singleImage } from '../imageio/grid';
 import { encodePng } from '../imageio/png';
 import { ensureDir } from './runFiles';
+import { SIZE_LIMITS } from '../../src-shared/config/limits';
 
 export type SamplerName = 'ancestral' | 'ddim';
 
@@ -62,6 +63,7 @@ export function respacingFor(sampler: SamplerName, steps: number): string {
 
 export async function runSampleJob(opts: SampleJobOptions): Promise<SampleJobResult> {
   if (!(opts.count >= 1 && Number.isInteger(opts.count))) throw new Error(`count must be a whole number ≥ 1, got ${opts.count}`);
+  if (opts.count > SIZE_LIMITS.sampleCount) throw new Error(`count ${opts.count} is more than ${SIZE_LIMITS.sampleCount}, the most images one sampling job draws: use at most ${SIZE_LIMITS.sampleCount}`);
   if (!(opts.steps >= 1 && Number.isInteger(opts.steps))) throw new Error(`steps must be a whole number ≥ 1, got ${opts.steps}`);
   const backend = await selectBackend(opts.backend ?? 'auto');
   opts.onBackend?.(backend);
@@ -69,7 +71,10 @@ export async function runSampleJob(opts: SampleJobOptions): Promise<SampleJobRes
   for (const n of notes) opts.onNote?.(n);
   try {
     const base = diffusionFromConfig(config);
-    const spec = respacingFor(opts.sampler, Math.min(opts.steps, base.process.numSteps));
+    const T = base.process.numSteps;
+    // Refused, not clamped: the settings written into every PNG must be the ones that made it.
+    if (opts.steps > T) throw new Error(`steps ${opts.steps} is more than the model's diffusion steps T = ${T}: use at most ${T}`);
+    const spec = respacingFor(opts.sampler, opts.steps);
     let d;
     try {
       d = respacedDiffusion(base, spec);
