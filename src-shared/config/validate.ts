@@ -13,6 +13,9 @@
  *   checks, so one typo does not produce a cascade of messages.
  * - L_simple with a learned variance is rejected: in the reference (loss mse + learned_range) that
  *   combination trains L_hybrid, so accepting it would make the objective shown to the user a lie.
+ * - Every size has an upper bound (limits.ts), because a size is an allocation; once every field is
+ *   valid, the parameter count and the training-memory estimate are checked too (memoryCheck.ts), against
+ *   the memory given in the options (a worker passes its machine's) or the studio's absolute ceiling.
  */
 import { isLearnedVariance } from '../diffusion/types';
 import {
