@@ -95,7 +95,8 @@ export interface SampleSettings {
   emaRate?: number | null;
   sampler: SamplerName;
   steps: number;
-  eta: number;
+  /** DDIM's η (optional; 0 when absent). */
+  eta?: number;
   count: number;
   seed: number;
   clipDenoised: boolean;

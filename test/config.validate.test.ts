@@ -430,3 +430,79 @@ describe('presets', () => {
     for (const v of Object.values(t.intervals)) expect(v).toBeLessThanOrEqual(10);
   });
 });
+
+describe('sizes are bounded by what can run (issue 13, item 3)', () => {
+  const ABSURD: BadCase[] = [
+    { name: 'a billion diffusion steps', config: cfgWith({ diffusion: { steps: 1e9 } }), field: 'diffusion.steps', says: ['diffusion.steps 1000000000', 'at most 100000'] },
+    { name: 'a batch of 100000', config: cfgWith({ training: { batchSize: 100000 } }), field: 'training.batchSize', says: ['training.batchSize 100000', 'at most 4096'] },
+    { name: '320000 channels', config: cfgWith({ model: { channels: 320000 } }), field: 'model.channels', says: ['model.channels 320000', 'at most 1024'] },
+    { name: 'a 100000 px image', config: cfgWith({ model: { imageSize: 100000, attentionResolutions: [] } }), field: 'model.imageSize', says: ['model.imageSize 100000', 'at most 1024'] },
+    { name: 'a channel multiplier of 1000', config: cfgWith({ model: { channelMult: [1, 1000] } }), field: 'model.channelMult', says: ['entry 1000', 'more than 16'] },
+    { name: 'a thousand levels', config: cfgWith({ model: { channelMult: new Array(1000).fill(1) } }), field: 'model.channelMult', says: ['1000 entries', 'more than 11'] },
+    { name: '1000 res blocks', config: cfgWith({ model: { numResBlocks: 1000 } }), field: 'model.numResBlocks', says: ['model.numResBlocks 1000', 'at most 16'] },
+    { name: '4096 heads', config: cfgWith({ model: { numHeads: 4096 } }), field: 'model.numHeads', says: ['model.numHeads 4096', 'at most 64'] },
+    { name: '4096 upsample heads', config: cfgWith({ model: { numHeadsUpsample: 4096 } }), field: 'model.numHeadsUpsample', says: ['model.numHeadsUpsample 4096', 'more than 64'] },
+    {
+      name: 'fifty EMA copies',
+      config: cfgWith({ training: { emaRates: Array.from({ length: 50 }, (_, i) => 0.5 + i / 200) } }),
+      field: 'training.emaRates',
+      says: ['50 entries', 'full copy of the weights'],
+    },
+    { name: 'a million preview images', config: cfgWith({ intervals: { previewCount: 1e6 } }), field: 'intervals.previewCount', says: ['intervals.previewCount 1000000', 'at most 256'] },
+    {
+      // Every field within its bound, but 1024·16 channels at the last level: billions of parameters.
+      name: 'a model too large for one weight array',
+      config: cfgWith({ model: { channels: 1024, channelMult: [1, 2, 4, 8, 16], numResBlocks: 4, attentionResolutions: [] } }),
+      field: 'model.channels',
+      says: ['parameters', 'lower model.channels, model.channelMult or model.numResBlocks'],
+    },
+    {
+      // Each field is fine; together the activations of 4096 images of 1024² px cannot fit anywhere.
+      name: 'a batch whose activations exceed any machine',
+      config: cfgWith({ model: { imageSize: 1024, channels: 64, channelMult: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], attentionResolutions: [] }, training: { batchSize: 4096 } }),
+      field: 'training.batchSize',
+      says: ['training.batchSize 4096 needs about', 'TiB', 'set training.microbatch to', 'or lower training.batchSize'],
+    },
+  ];
+
+  for (const c of ABSURD) {
+    it(`refuses ${c.name}, naming ${c.field}`, () => {
+      const problems = validateRunConfig(c.config);
+      expect(problems.map((p) => p.field)).toEqual([c.field]);
+      for (const s of c.says) expect(problems[0]!.message).toMatch(typeof s === 'string' ? new RegExp(escapeRegExp(s)) : s);
+    });
+  }
+
+  it('accepts every preset under the default ceiling', () => {
+    for (const p of listPresets()) expect(validateRunConfig(p.config), p.id).toEqual([]);
+  });
+
+  it("checks the estimate against the memory it is given and suggests a microbatch that fits", () => {
+    const imagenet = getPreset('imagenet64-hybrid').config; // ~28 GiB by the estimate at batch 128
+    const memory = { bytes: 24 * 2 ** 30, what: "this machine's 24 GiB of memory" };
+    const problems = validateRunConfig(imagenet, { memory });
+    expect(problems.map((p) => p.field)).toEqual(['training.batchSize']);
+    const msg = problems[0]!.message;
+    expect(msg).toContain("more than this machine's 24 GiB of memory");
+    expect(msg).toContain('activations of 128 images at once');
+    const suggested = Number(/set training\.microbatch to (\d+)/.exec(msg)![1]);
+    expect(128 % suggested).toBe(0);
+    // The suggestion is a fix: the same batch in chunks of that size passes with the same memory.
+    const fixed = { ...imagenet, training: { ...imagenet.training, microbatch: suggested } };
+    expect(validateRunConfig(fixed, { memory })).toEqual([]);
+    // With a microbatch that is still too large, the message names the microbatch.
+    const tooBig = { ...imagenet, training: { ...imagenet.training, microbatch: 64 } };
+    expect(validateRunConfig(tooBig, { memory: { bytes: 8 * 2 ** 30, what: "8 GiB" } }).map((p) => p.field)).toEqual(['training.microbatch']);
+  });
+
+  it('says to shrink the model when even one image at a time does not fit', () => {
+    const cfg = getPreset('imagenet64-hybrid').config;
+    const problems = validateRunConfig(cfg, { memory: { bytes: 2 ** 30, what: 'the 1 GiB given' } });
+    expect(problems.map((p) => p.field)).toEqual(['model.channels']);
+    expect(problems[0]!.message).toMatch(/even one image at a time: lower model\.channels/);
+  });
+});
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -12,6 +12,8 @@
  * target size exactly as the reference does (resample.ts, bit-identical to Pillow on the same pixels).
  * JPEG decoders differ in their IDCT and chroma upsampling, so JPEG pixels may differ from libjpeg's by
  * a level or two before resizing; PNG pixels are exact. 16-bit PNGs are scaled to 8 bits with rounding.
+ * An image whose header claims more than PIL's MAX_IMAGE_PIXELS (~89.5 megapixels) is refused before it is
+ * decoded (imageSize.ts): a tiny file can claim an image that takes gigabytes to decode.
  *
  * All images are decoded and resized once, at load, into one uint8 block at the target size: decoding
  * is the slow part (tens of ms per photo) and training visits every image many times, while the resized
@@ -23,6 +25,7 @@ import { PNG } from 'pngjs';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { DatasetError, datasetFromBlock, type ImageChannels, type ImageDataset } from './dataset';
 import { pathKind, readBytes } from './files';
+import { imageSize, MAX_IMAGE_PIXELS } from './imageSize';
 import { luminance, resizeCropLikeReference } from './resample';
 
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
@@ -79,9 +82,26 @@ function startsWith(bytes: Uint8Array, sig: readonly number[]): boolean {
   return bytes.length >= sig.length && sig.every((v, i) => bytes[i] === v);
 }
 
+/**
+ * Refuses, before decoding, an image whose header claims more than `maxPixels` (see imageSize.ts): decoding
+ * allocates 4 bytes per pixel and more, whatever the file's own size.
+ */
+function assertDecodableSize(bytes: Uint8Array, file: string, maxPixels: number): void {
+  const size = imageSize(bytes);
+  if (!size) return;
+  const pixels = size.width * size.height;
+  if (pixels > maxPixels) {
+    throw new DatasetError(
+      `image ${file} is ${size.width}×${size.height} pixels (${(pixels / 1e6).toFixed(0)} megapixels), more than the ${(maxPixels / 1e6).toFixed(1)} megapixels the studio decodes per image (decoding it would take ${((pixels * 4) / 2 ** 30).toFixed(1)} GiB or more): shrink the image or remove it from the folder`,
+      file,
+    );
+  }
+}
+
 /** Decodes PNG or JPEG bytes to RGBA; errors name `file` and the format it was read as. */
-export function decodeImage(bytes: Uint8Array, file: string): DecodedImage {
+export function decodeImage(bytes: Uint8Array, file: string, maxPixels = MAX_IMAGE_PIXELS): DecodedImage {
   if (bytes.length === 0) throw new DatasetError(`image ${file} is empty`, file);
+  assertDecodableSize(bytes, file, maxPixels);
   if (startsWith(bytes, PNG_SIGNATURE)) {
     try {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
@@ -92,7 +112,8 @@ export function decodeImage(bytes: Uint8Array, file: string): DecodedImage {
   }
   if (bytes[0] === 0xff && bytes[1] === 0xd8) {
     try {
-      const img = decodeJpeg(bytes, { useTArray: true, formatAsRGBA: true });
+      // jpeg-js's own limit as a second guard, for frame headers our scan did not reach.
+      const img = decodeJpeg(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6 });
       if (!(img.width > 0 && img.height > 0)) throw new Error('no image frame');
       return { width: img.width, height: img.height, rgba: img.data };
     } catch (err) {

@@ -10,7 +10,22 @@ export interface ZipEntry {
   data: Buffer;
 }
 
-export function createZip(entries: readonly ZipEntry[]): Buffer {
+/**
+ * MS-DOS date and time as zip stores them, in local time like every zip tool: time = hour<<11 | minute<<5 |
+ * second/2, date = (year-1980)<<9 | month<<5 | day. Years outside 1980–2107 cannot be written and clamp.
+ */
+export function dosDateTime(d: Date): { time: number; date: number } {
+  const year = Math.min(2107, Math.max(1980, d.getFullYear()));
+  if (year !== d.getFullYear()) return { time: 0, date: ((year - 1980) << 9) | (1 << 5) | 1 };
+  return {
+    time: (d.getHours() << 11) | (d.getMinutes() << 5) | Math.floor(d.getSeconds() / 2),
+    date: ((year - 1980) << 9) | ((d.getMonth() + 1) << 5) | d.getDate(),
+  };
+}
+
+/** `modified` dates every entry (default: now); a zero date reads as 1980-00-00 in unzip tools. */
+export function createZip(entries: readonly ZipEntry[], modified: Date = new Date()): Buffer {
+  const { time, date } = dosDateTime(modified);
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
@@ -23,7 +38,8 @@ export function createZip(entries: readonly ZipEntry[]): Buffer {
     local.writeUInt16LE(20, 4); // version needed
     local.writeUInt16LE(0x0800, 6); // UTF-8 names
     local.writeUInt16LE(8, 8); // deflate
-    local.writeUInt32LE(0, 10); // time/date
+    local.writeUInt16LE(time, 10);
+    local.writeUInt16LE(date, 12);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(compressed.length, 18);
     local.writeUInt32LE(e.data.length, 22);
@@ -36,7 +52,8 @@ export function createZip(entries: readonly ZipEntry[]): Buffer {
     central.writeUInt16LE(20, 6);
     central.writeUInt16LE(0x0800, 8);
     central.writeUInt16LE(8, 10);
-    central.writeUInt32LE(0, 12);
+    central.writeUInt16LE(time, 12);
+    central.writeUInt16LE(date, 14);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(compressed.length, 20);
     central.writeUInt32LE(e.data.length, 24);

@@ -29,6 +29,8 @@ export interface EvalJobOptions {
   /** Which weights the job uses and why (before any image is evaluated). */
   onWeights?: (choice: WeightsChoice) => void;
   onProgress?: (done: number, total: number) => void;
+  /** Things to tell the user about the checkpoint that do not stop the job (e.g. it has no checksum). */
+  onNote?: (note: string) => void;
 }
 
 export interface EvalJobResult {
@@ -50,7 +52,8 @@ export interface EvalJobResult {
 export async function runEvalJob(opts: EvalJobOptions): Promise<EvalJobResult> {
   const backend = await selectBackend(opts.backend ?? 'auto');
   opts.onBackend?.(backend);
-  const { config, step, choice, layout, weights } = readCheckpointWeights(opts.checkpoint, opts.emaRate);
+  const { config, step, choice, layout, weights, notes } = readCheckpointWeights(opts.checkpoint, opts.emaRate);
+  for (const n of notes) opts.onNote?.(n);
   try {
     opts.onWeights?.(choice);
     const dataset = await openDataset(config.dataset, { size: config.model.imageSize, channels: config.model.imageChannels });

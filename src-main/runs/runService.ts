@@ -18,6 +18,7 @@ import { recordEvaluation, recordSampleSet, recordTrainEvent, sampleSetZip, type
 import { ensureDir, listCheckpoints as listCheckpointFiles, newRunId, runDir } from './runFiles';
 import { pruneCheckpoints } from './checkpointRetention';
 import { ApiFailure } from './apiFailure';
+import { checkEvaluationSettings, checkSampleSettings } from './jobSettings';
 import { METRIC_TO_STORE, toCheckpoint, toEvaluation, toJob, toRunSummary, toSampleSet, toSeries, toVlb, UrlMapper } from './toProtocol';
 import { describeWait, type DeviceHolder } from './queueWait';
 import { datasetPathProblem } from './datasetPathCheck';
@@ -299,11 +300,7 @@ export class RunService implements P.StudioApi {
   async startSampling(settings: P.SampleSettings): Promise<P.JobSummary> {
     const run = this.requireRun(settings?.runId);
     const cp = this.pickCheckpoint(run.id, settings.checkpointId);
-    for (const [k, v] of Object.entries({ steps: settings.steps, count: settings.count, seed: settings.seed })) {
-      if (!Number.isInteger(v) || (v as number) < (k === 'seed' ? 0 : 1)) throw new ApiFailure('bad-request', `${k} must be a whole number${k === 'seed' ? ' ≥ 0' : ' ≥ 1'}`, { field: k });
-    }
-    if (settings.sampler !== 'ancestral' && settings.sampler !== 'ddim') throw new ApiFailure('bad-request', "sampler must be 'ancestral' or 'ddim'", { field: 'sampler' });
-    if (!(settings.eta >= 0)) throw new ApiFailure('bad-request', 'eta must be ≥ 0', { field: 'eta' });
+    checkSampleSettings(settings, run.config);
     const job = this.store.createJob({ kind: 'sample', runId: run.id, checkpointId: cp.id, settings: { ...settings, checkpointId: cp.id, checkpointStep: cp.step } });
     this.enqueue({ kind: 'job', jobId: job.id });
     const summary = this.jobSummary(job.id);
@@ -314,7 +311,7 @@ export class RunService implements P.StudioApi {
   async startEvaluation(settings: P.EvaluationSettings): Promise<P.JobSummary> {
     const run = this.requireRun(settings?.runId);
     const cp = this.pickCheckpoint(run.id, settings.checkpointId);
-    if (!Number.isInteger(settings.images) || settings.images < 1) throw new ApiFailure('bad-request', 'images must be a whole number ≥ 1', { field: 'images' });
+    checkEvaluationSettings(settings);
     const job = this.store.createJob({ kind: 'eval', runId: run.id, checkpointId: cp.id, settings: { ...settings, checkpointId: cp.id, checkpointStep: cp.step } });
     this.enqueue({ kind: 'job', jobId: job.id });
     const summary = this.jobSummary(job.id);

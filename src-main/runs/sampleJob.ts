@@ -19,6 +19,7 @@ import { imageGrid, singleImage } from '../imageio/grid';
 import { encodePng } from '../imageio/png';
 import { ensureDir } from './runFiles';
 import type { WeightsChoice } from '../../src-shared/emaWeights';
+import { SIZE_LIMITS } from '../../src-shared/config/limits';
 
 export type SamplerName = 'ancestral' | 'ddim';
 
@@ -45,6 +46,8 @@ export interface SampleJobOptions extends SampleSettings {
   /** Which weights the job uses and why (before any image is computed). */
   onWeights?: (choice: WeightsChoice) => void;
   onProgress?: (done: number, total: number) => void;
+  /** Things to tell the user about the checkpoint that do not stop the job (e.g. it has no checksum). */
+  onNote?: (note: string) => void;
 }
 
 export interface SampleJobResult {
@@ -63,14 +66,19 @@ export function respacingFor(sampler: SamplerName, steps: number): string {
 
 export async function runSampleJob(opts: SampleJobOptions): Promise<SampleJobResult> {
   if (!(opts.count >= 1 && Number.isInteger(opts.count))) throw new Error(`count must be a whole number ≥ 1, got ${opts.count}`);
+  if (opts.count > SIZE_LIMITS.sampleCount) throw new Error(`count ${opts.count} is more than ${SIZE_LIMITS.sampleCount}, the most images one sampling job draws: use at most ${SIZE_LIMITS.sampleCount}`);
   if (!(opts.steps >= 1 && Number.isInteger(opts.steps))) throw new Error(`steps must be a whole number ≥ 1, got ${opts.steps}`);
   const backend = await selectBackend(opts.backend ?? 'auto');
   opts.onBackend?.(backend);
-  const { emaRate, choice, config, step, layout, weights } = readCheckpointWeights(opts.checkpoint, opts.emaRate);
+  const { emaRate, choice, config, step, layout, weights, notes } = readCheckpointWeights(opts.checkpoint, opts.emaRate);
+  for (const n of notes) opts.onNote?.(n);
   try {
     opts.onWeights?.(choice);
     const base = diffusionFromConfig(config);
-    const spec = respacingFor(opts.sampler, Math.min(opts.steps, base.process.numSteps));
+    const T = base.process.numSteps;
+    // Refused, not clamped: the settings written into every PNG must be the ones that made it.
+    if (opts.steps > T) throw new Error(`steps ${opts.steps} is more than the model's diffusion steps T = ${T}: use at most ${T}`);
+    const spec = respacingFor(opts.sampler, opts.steps);
     let d;
     try {
       d = respacedDiffusion(base, spec);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { assertValidRunConfig } from '../../src-shared/config/validate';
 import type { RunConfig } from '../../src-shared/config/runConfig';
 import { asTrainingData, openDataset } from '../data';
+import { backendMemoryLimit } from '../engine/backend/memoryLimit';
 import { selectBackend, type BackendReport } from '../engine/backend/selectBackend';
 import { checkpointConfigDifferences, readTrainCheckpoint, writeTrainCheckpoint } from '../engine/checkpoint/trainCheckpoint';
 import type { TrainEvent } from '../engine/train/events';
@@ -28,6 +29,8 @@ export interface TrainJobOptions {
   onBackend?: (report: BackendReport) => void;
   onDataset?: (description: string) => void;
   onEvent?: (event: TrainEvent) => void;
+  /** Things to tell the user about the resumed checkpoint that do not stop the run (e.g. it has no checksum). */
+  onNote?: (note: string) => void;
   onCheckpoint?: (info: { step: number; file: string; bytes: number }) => void;
   onPreviewFile?: (info: { step: number; file: string; count: number; size: number; channels: number; samplingSteps: number; emaRate: number | null; weightsWhy: string; seed: number }) => void;
 }
@@ -46,6 +49,8 @@ export async function runTrainJob(opts: TrainJobOptions): Promise<TrainJobResult
 
   const backend = await selectBackend(config.training.backend);
   opts.onBackend?.(backend);
+  // Before the dataset or the model allocate anything: a run that cannot fit fails here with the field to change.
+  assertValidRunConfig(config, { requireDatasetPath: true, memory: backendMemoryLimit(backend.name) });
 
   const dataset = await openDataset(config.dataset, { size: config.model.imageSize, channels: config.model.imageChannels });
   opts.onDataset?.(`${dataset.name}: ${dataset.train.count} training / ${dataset.heldOut.count} held-out images, ${dataset.size}×${dataset.size}×${dataset.channels} (${dataset.source})`);
@@ -54,6 +59,7 @@ export async function runTrainJob(opts: TrainJobOptions): Promise<TrainJobResult
   if (resumeFile === 'latest') resumeFile = listCheckpoints(runDir).at(-1)?.file;
   const snapshot = resumeFile ? readTrainCheckpoint(resumeFile) : undefined;
   if (snapshot) {
+    for (const n of snapshot.notes) opts.onNote?.(n);
     const diffs = checkpointConfigDifferences(snapshot.config, config);
     if (diffs.length) throw new Error(`checkpoint ${resumeFile} does not fit this run: ${diffs.join('; ')}`);
   }

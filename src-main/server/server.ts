@@ -3,11 +3,12 @@
  * on 127.0.0.1 only, behind a random token.
  *
  * Auth: startServer makes a 24-byte random token (base64url) and returns the URL with `?token=…`. Every
- * HTTP request and the WebSocket upgrade must carry it, either as the `token` query parameter or as the
- * cookie `iddpm_token_<port>` that any request with a valid query token receives (HttpOnly,
- * SameSite=Strict, Path=/), so the page's own asset and image requests (which carry no query) are
- * authorised too. No token → 401, a wrong token → 403; the upgrade is refused the same way. As defence in
- * depth the Host header must name the loopback address (DNS rebinding) and a WebSocket Origin, when sent,
+ * HTTP request and the WebSocket upgrade must carry it, either as the `token` query parameter or in the
+ * path of the page: `/?token=T` redirects to `/s/T/?token=T`, where index.html lives, so the page's own
+ * relative asset requests (`./assets/…`, which carry no query) carry the token in their path. There is no
+ * cookie: cookies are scoped by host, not port, so one would be sent to every other server the browser
+ * visits on 127.0.0.1. No token → 401, a wrong token → 403; the upgrade is refused the same way. As defence
+ * in depth the Host header must name the loopback address (DNS rebinding) and a WebSocket Origin, when sent,
  * must be this server's own origin (cross-site WebSocket hijacking). Responses say Referrer-Policy:
  * no-referrer so the token never leaks in a Referer.
  *
@@ -73,18 +74,10 @@ function sameToken(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function parseCookies(header: string | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!header) return out;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) continue;
-    out.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
-  }
-  return out;
-}
+type AuthResult = { ok: true } | { ok: false; status: 401 | 403; message: string };
 
-type AuthResult = { ok: true; fromQuery: boolean } | { ok: false; status: 401 | 403; message: string };
+/** The page's folder: `/s/<token>/`. Its first segment after /s/ is the credential of every request under it. */
+const PAGE_PATH = /^\/s\/([^/]*)(?:\/|$)/;
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { backend } = opts;
@@ -93,22 +86,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const rendererDir = path.resolve(opts.rendererDir);
   const token = opts.token ?? randomBytes(24).toString('base64url');
   let port = opts.port ?? 0;
-  const cookieName = () => `iddpm_token_${port}`;
+  const pagePrefix = `/s/${token}/`;
   const sockets = new Set<WebSocketConnection>();
 
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
   const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
 
-  function authorise(req: IncomingMessage, url: URL): AuthResult {
+  function authorise(url: URL): AuthResult {
     const queryToken = url.searchParams.get('token');
-    const cookieToken = parseCookies(req.headers.cookie).get(cookieName());
-    if (queryToken !== null) {
-      return sameToken(queryToken, token) ? { ok: true, fromQuery: true } : { ok: false, status: 403, message: 'wrong token' };
+    const pathToken = PAGE_PATH.exec(url.pathname)?.[1];
+    const given = queryToken ?? pathToken;
+    if (given === undefined) {
+      return { ok: false, status: 401, message: 'missing token: open the URL that `iddpm serve` printed (it ends in ?token=…)' };
     }
-    if (cookieToken !== undefined) {
-      return sameToken(cookieToken, token) ? { ok: true, fromQuery: false } : { ok: false, status: 403, message: 'wrong token' };
-    }
-    return { ok: false, status: 401, message: 'missing token: open the URL that `iddpm serve` printed (it ends in ?token=…)' };
+    // Both must match when both are given, so a valid query cannot open another page folder.
+    const ok = sameToken(given, token) && (pathToken === undefined || sameToken(pathToken, token));
+    return ok ? { ok: true } : { ok: false, status: 403, message: 'wrong token' };
   }
 
   function parseUrl(req: IncomingMessage): URL | null {
@@ -171,13 +164,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const url = parseUrl(req);
     if (!url) return plain(res, 400, 'bad request');
     if (!allowedHosts().has(String(req.headers.host ?? ''))) return plain(res, 421, 'wrong Host header: use http://127.0.0.1:<port>/');
-    const auth = authorise(req, url);
+    const auth = authorise(url);
     if (!auth.ok) return plain(res, auth.status, auth.message);
     if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'method not allowed');
-    if (auth.fromQuery) {
-      res.setHeader('Set-Cookie', `${cookieName()}=${token}; HttpOnly; SameSite=Strict; Path=/`);
-    }
     const p = url.pathname;
+
+    const indexFile = path.join(rendererDir, 'index.html');
+    const notBuilt = () => plain(res, 503, `the renderer is not built (no ${indexFile}): run \`npm run build\` first`);
+    // The printed URL: on to the page's folder, keeping the query the page reads its token from.
+    if (p === '/' || p === '/index.html' || p === pagePrefix.slice(0, -1)) {
+      if (!existsSync(indexFile)) return notBuilt();
+      res.writeHead(303, { ...SECURITY_HEADERS, Location: `${pagePrefix}?token=${token}`, 'Cache-Control': 'no-store', 'Content-Length': 0 });
+      res.end();
+      return;
+    }
 
     if (p === '/api') return plain(res, 426, 'the API is a WebSocket: connect with ws://…/api?token=…');
 
@@ -199,12 +199,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const exp = /^\/export\/set\/([^/]+)\.zip$/.exec(p);
     if (exp) return serveExport(res, exp[1]);
 
-    const rel = p === '/' ? 'index.html' : p;
+    // The page and its assets, under /s/<token>/ (authorise checked the token in the path).
+    const rel = p.startsWith(pagePrefix) ? p.slice(pagePrefix.length) || 'index.html' : p;
     const file = safeJoin(rendererDir, rel);
     if (!file) return plain(res, 403, 'forbidden path');
-    if (file === path.join(rendererDir, 'index.html') && !existsSync(file)) {
-      return plain(res, 503, `the renderer is not built (no ${file}): run \`npm run build\` first`);
-    }
+    if (file === indexFile && !existsSync(file)) return notBuilt();
     const isHtml = file.endsWith('.html');
     return sendFile(req, res, file, { 'Cache-Control': isHtml ? 'no-store' : 'no-cache' });
   }
@@ -246,7 +245,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (!allowedHosts().has(String(req.headers.host ?? ''))) return refuseUpgrade(socket, 403, 'wrong Host header');
     const origin = req.headers.origin;
     if (origin !== undefined && !allowedOrigins().has(origin)) return refuseUpgrade(socket, 403, 'cross-origin WebSocket refused');
-    const auth = authorise(req, url);
+    const auth = authorise(url);
     if (!auth.ok) return refuseUpgrade(socket, auth.status, auth.message);
     const ws = acceptWebSocket(req, socket, head);
     if (!ws) return;

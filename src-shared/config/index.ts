@@ -55,7 +55,10 @@ export {
   type ReferenceTrainFlags,
 } from './referenceFlags';
 export { PRESET_IDS, getPreset, listPresets, type Preset } from './presets';
+export { MAX_MEMORY_BYTES, SIZE_LIMITS } from './limits';
+export { formatBytes, parameterProblem, trainingMemoryProblem, type MemoryLimit, type SizeProblem } from './memoryCheck';
 export {
+  DEFAULT_MEMORY_LIMIT,
   assertValidRunConfig,
   formatConfigProblems,
   validateRunConfig,

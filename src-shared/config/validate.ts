@@ -13,6 +13,9 @@
  *   checks, so one typo does not produce a cascade of messages.
  * - L_simple with a learned variance is rejected: in the reference (loss mse + learned_range) that
  *   combination trains L_hybrid, so accepting it would make the objective shown to the user a lie.
+ * - Every size has an upper bound (limits.ts), because a size is an allocation; once every field is
+ *   valid, the parameter count and the training-memory estimate are checked too (memoryCheck.ts), against
+ *   the memory given in the options (a worker passes its machine's) or the studio's absolute ceiling.
  */
 import { isLearnedVariance } from '../diffusion/types';
 import {
@@ -26,6 +29,8 @@ import {
   isOneOf,
 } from './enums';
 import { GROUP_NORM_GROUPS } from './geometry';
+import { MAX_MEMORY_BYTES, SIZE_LIMITS } from './limits';
+import { formatBytes, parameterProblem, trainingMemoryProblem, type MemoryLimit } from './memoryCheck';
 import { RUN_CONFIG_GROUPS, type RunConfig, type RunConfigGroup } from './runConfig';
 
 export interface ConfigProblem {
@@ -41,7 +46,18 @@ export interface ValidateOptions {
    * default location ('folder'). Off by default so presets and half-filled forms validate.
    */
   requireDatasetPath?: boolean;
+  /**
+   * Memory the run may use, checked against the training-memory estimate once every field is valid.
+   * Default: the studio's absolute ceiling (MAX_MEMORY_BYTES); a worker passes its machine's and backend's.
+   */
+  memory?: MemoryLimit;
 }
+
+/** The memory assumed when ValidateOptions.memory is not given. */
+export const DEFAULT_MEMORY_LIMIT: MemoryLimit = {
+  bytes: MAX_MEMORY_BYTES,
+  what: `the ${formatBytes(MAX_MEMORY_BYTES)} the studio accepts at most`,
+};
 
 type FieldKind = 'number' | 'boolean' | 'string' | 'numberArray';
 interface FieldSpec {
@@ -187,15 +203,26 @@ class Checker {
     }
   }
 
-  /** Positive integer (≥ min). Returns whether it passed. */
-  int(field: string, v: number | undefined, min: number, why = ''): v is number {
+  /** Integer in [min, max]. Returns whether it passed. `why` explains the value, `bigger` what a larger one costs. */
+  int(field: string, v: number | undefined, min: number, why = '', max = Number.MAX_SAFE_INTEGER, bigger = ''): v is number {
     if (v === undefined) return false;
     if (!Number.isInteger(v) || v < min) {
       const what = min === 1 ? 'a positive integer' : `an integer ≥ ${min}`;
       this.add(field, `${field} ${v} must be ${what}${why}.`);
       return false;
     }
+    if (v > max) {
+      this.add(field, `${field} ${v} is more than ${max}${bigger ? `, ${bigger}` : ''}: lower it to at most ${max}.`);
+      return false;
+    }
     return true;
+  }
+
+  /** A list of at most `max` entries. */
+  listLength(field: string, list: readonly unknown[] | undefined, max: number, what: string): boolean {
+    if (list === undefined || list.length <= max) return true;
+    this.add(field, `${field} has ${list.length} entries, more than ${max} (${what}): remove some.`);
+    return false;
   }
 
   enumValue(field: string, list: readonly string[], v: string | undefined, what: string): void {
@@ -262,11 +289,12 @@ function checkDataset(c: Checker, t: Typed, opts: ValidateOptions): void {
 
 function checkModel(c: Checker, t: Typed): void {
   const m = t.model;
-  const sizeOk = c.int('model.imageSize', m.imageSize, 1);
+  const L = SIZE_LIMITS;
+  const sizeOk = c.int('model.imageSize', m.imageSize, 1, '', L.imageSize, 'the largest image side the studio trains');
   if (m.imageChannels !== undefined && m.imageChannels !== 1 && m.imageChannels !== 3) {
     c.add('model.imageChannels', `model.imageChannels ${m.imageChannels} is not supported: use 1 (grayscale) or 3 (RGB).`);
   }
-  let channelsOk = c.int('model.channels', m.channels, 1);
+  let channelsOk = c.int('model.channels', m.channels, 1, '', L.channels, 'the widest base the studio trains (the paper uses 128–192)');
   if (channelsOk && m.channels! % GROUP_NORM_GROUPS !== 0) {
     // Every level has mult·C channels with integer mult, so C being a multiple of 32 is exactly the
     // condition for every GroupNorm in the network (input, levels, skip concatenations, head) to work.
@@ -277,17 +305,21 @@ function checkModel(c: Checker, t: Typed): void {
     );
     channelsOk = false;
   }
-  c.int('model.numResBlocks', m.numResBlocks, 1);
+  c.int('model.numResBlocks', m.numResBlocks, 1, '', L.numResBlocks, 'the paper uses 2–3');
 
-  let multOk = m.channelMult !== undefined;
-  if (m.channelMult !== undefined) {
-    if (m.channelMult.length === 0) {
+  let multOk = c.listLength('model.channelMult', m.channelMult, L.levels, `a ${L.imageSize} px image halves to 1 px after ${L.levels - 1} levels`) && m.channelMult !== undefined;
+  if (multOk) {
+    if (m.channelMult!.length === 0) {
       c.add('model.channelMult', 'model.channelMult is empty: give one multiplier per resolution level, e.g. [1, 2, 2, 2].');
       multOk = false;
     } else {
-      const bad = m.channelMult.find((x) => !Number.isInteger(x) || x < 1);
+      const bad = m.channelMult!.find((x) => !Number.isInteger(x) || x < 1);
+      const big = m.channelMult!.find((x) => x > L.channelMultEntry);
       if (bad !== undefined) {
         c.add('model.channelMult', `model.channelMult entry ${bad} must be a positive integer, e.g. [1, 2, 2, 2].`);
+        multOk = false;
+      } else if (big !== undefined) {
+        c.add('model.channelMult', `model.channelMult entry ${big} is more than ${L.channelMultEntry} (the paper's largest is 4): lower it.`);
         multOk = false;
       }
     }
@@ -306,9 +338,11 @@ function checkModel(c: Checker, t: Typed): void {
 
   // Attention resolutions: must be one of the level resolutions, or the reference's floor division
   // (imageSize // res) would put attention somewhere else than asked, or nowhere.
-  let attnOk = m.attentionResolutions !== undefined;
-  if (m.attentionResolutions !== undefined) {
-    for (const res of m.attentionResolutions) {
+  let attnOk =
+    m.attentionResolutions !== undefined &&
+    c.listLength('model.attentionResolutions', m.attentionResolutions, L.attentionResolutions, 'at most one per resolution level');
+  if (attnOk) {
+    for (const res of m.attentionResolutions!) {
       if (!Number.isInteger(res) || res < 1) {
         c.add('model.attentionResolutions', `model.attentionResolutions entry ${res} must be a positive integer (pixels), e.g. [16, 8].`);
         attnOk = false;
@@ -322,10 +356,13 @@ function checkModel(c: Checker, t: Typed): void {
     }
   }
 
-  const headsOk = c.int('model.numHeads', m.numHeads, 1);
+  const headsOk = c.int('model.numHeads', m.numHeads, 1, '', L.numHeads, 'the paper uses 4');
   let upOk = m.numHeadsUpsample !== undefined;
   if (m.numHeadsUpsample !== undefined && m.numHeadsUpsample !== -1 && !(Number.isInteger(m.numHeadsUpsample) && m.numHeadsUpsample >= 1)) {
     c.add('model.numHeadsUpsample', `model.numHeadsUpsample ${m.numHeadsUpsample} must be a positive integer, or -1 for the same as model.numHeads.`);
+    upOk = false;
+  } else if (m.numHeadsUpsample !== undefined && m.numHeadsUpsample > L.numHeads) {
+    c.add('model.numHeadsUpsample', `model.numHeadsUpsample ${m.numHeadsUpsample} is more than ${L.numHeads}: lower it, or use -1 for the same as model.numHeads.`);
     upOk = false;
   }
 
@@ -362,7 +399,7 @@ function checkModel(c: Checker, t: Typed): void {
 
 function checkDiffusion(c: Checker, t: Typed): void {
   const d = t.diffusion;
-  c.int('diffusion.steps', d.steps, 2, ' (T; the paper uses 1000 or 4000)');
+  c.int('diffusion.steps', d.steps, 2, ' (T; the paper uses 1000 or 4000)', SIZE_LIMITS.diffusionSteps, 'the most diffusion steps the studio runs (the paper uses 1000 or 4000)');
   c.enumValue('diffusion.noiseSchedule', SCHEDULE_NAMES, d.noiseSchedule, 'noise schedule');
   c.enumValue('diffusion.objective', OBJECTIVES, d.objective, 'training objective');
   c.enumValue('diffusion.varianceType', VARIANCE_TYPES, d.varianceType, 'variance type');
@@ -395,7 +432,7 @@ function checkTraining(c: Checker, t: Typed): void {
     c.add('training.weightDecay', `training.weightDecay ${tr.weightDecay} must be ≥ 0: use 0 for none (the reference default).`);
   }
   c.int('training.lrAnnealSteps', tr.lrAnnealSteps, 0, ' (0 keeps the learning rate constant)');
-  const batchOk = c.int('training.batchSize', tr.batchSize, 1);
+  const batchOk = c.int('training.batchSize', tr.batchSize, 1, '', SIZE_LIMITS.batchSize, 'the largest batch the studio trains (the paper uses 128)');
   if (tr.microbatch !== undefined) {
     if (!Number.isInteger(tr.microbatch)) {
       c.add('training.microbatch', `training.microbatch ${tr.microbatch} must be an integer: use -1 for no microbatching.`);
@@ -408,7 +445,7 @@ function checkTraining(c: Checker, t: Typed): void {
       );
     }
   }
-  if (tr.emaRates !== undefined) {
+  if (tr.emaRates !== undefined && c.listLength('training.emaRates', tr.emaRates, SIZE_LIMITS.emaRates, 'each rate keeps a full copy of the weights')) {
     // An empty list is allowed: no EMA copy, previews and checkpoints use the raw weights.
     for (const r of tr.emaRates) {
       if (!(r > 0 && r < 1)) {
@@ -441,7 +478,7 @@ function checkIntervals(c: Checker, t: Typed): void {
       );
     }
   }
-  c.int('intervals.previewCount', iv.previewCount, 1);
+  c.int('intervals.previewCount', iv.previewCount, 1, '', SIZE_LIMITS.previewCount, 'the most images one preview draws');
   c.int('intervals.keepCheckpoints', iv.keepCheckpoints, 0, ' (the newest checkpoints kept, besides the best; 0 keeps all)');
   // The gradient noise scale compares gradients of two batch sizes (SPEC §8), which one image cannot give.
   const B = t.training.batchSize;
@@ -466,6 +503,12 @@ export function validateRunConfig(cfg: unknown, opts: ValidateOptions = {}): Con
   checkDiffusion(c, typed);
   checkTraining(c, typed);
   checkIntervals(c, typed);
+  // What the whole config costs only means something once every field is valid.
+  if (c.problems.length === 0) {
+    const cfgOk = cfg as unknown as RunConfig;
+    const sized = parameterProblem(cfgOk) ?? trainingMemoryProblem(cfgOk, opts.memory ?? DEFAULT_MEMORY_LIMIT);
+    if (sized) c.add(sized.field, sized.message);
+  }
   return c.problems;
 }
 

@@ -194,7 +194,7 @@ describe.skipIf(!haveChromium)('studio end to end (iddpm serve + Chromium)', () 
     expect(await page.getByTestId('job-status').first().getAttribute('data-status')).toBe('done');
     await shot('sample');
 
-    // The gallery shows the set; its images load through /files (cookie auth).
+    // The gallery shows the set; its images load through /files (token in the query).
     await nav('gallery');
     const sets = page.locator('[data-testid^="gallery-set-"]');
     await sets.first().waitFor({ state: 'visible' });

@@ -67,7 +67,9 @@ describe('iddpm serve', () => {
       const port = Number(s.url.port);
       const token = s.url.searchParams.get('token')!;
       expect((await rawGet(port, '/')).status).toBe(401);
-      const page = await rawGet(port, `/?token=${token}`);
+      const first = await rawGet(port, `/?token=${token}`);
+      expect(first.status).toBe(303);
+      const page = await rawGet(port, String(first.headers.location));
       expect(page.status).toBe(200);
       expect(page.body.toString()).toContain('<div id="app">');
 

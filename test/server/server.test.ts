@@ -102,28 +102,50 @@ describe('HTTP auth', () => {
       expect(none.body.toString()).not.toContain('studio');
       const wrong = await rawGet(server.port, `${p}?token=${'x'.repeat(32)}`);
       expect(wrong.status, p).toBe(403);
-      const wrongCookie = await rawGet(server.port, p, { Cookie: `iddpm_token_${server.port}=nope` });
-      expect(wrongCookie.status, p).toBe(403);
+      // No cookie authorises anything, not even one holding the right token.
+      const cookie = await rawGet(server.port, p, { Cookie: `iddpm_token_${server.port}=${server.token}` });
+      expect(cookie.status, p).toBe(401);
+    }
+    for (const p of ['/s/', `/s/${'x'.repeat(32)}/`, `/s/${'x'.repeat(32)}/assets/app.js`]) {
+      expect((await rawGet(server.port, p)).status, p).toBe(403);
     }
   });
 
-  it('serves the page with the token and sets an HttpOnly SameSite=Strict cookie that authorises assets', async () => {
-    const page = await rawGet(server.port, `/?token=${server.token}`);
+  it('sends the printed URL to the page folder /s/<token>/, whose path authorises the page and its assets', async () => {
+    const first = await rawGet(server.port, `/?token=${server.token}`);
+    expect(first.status).toBe(303);
+    expect(first.headers.location).toBe(`/s/${server.token}/?token=${server.token}`);
+    const page = await rawGet(server.port, first.headers.location as string);
     expect(page.status).toBe(200);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(page.headers['referrer-policy']).toBe('no-referrer');
     expect(page.body.toString()).toContain('<title>studio</title>');
-    const setCookie = String(page.headers['set-cookie']);
-    expect(setCookie).toContain(`iddpm_token_${server.port}=${server.token}`);
-    expect(setCookie).toContain('HttpOnly');
-    expect(setCookie).toContain('SameSite=Strict');
 
-    const cookie = { Cookie: `iddpm_token_${server.port}=${server.token}` };
-    const js = await rawGet(server.port, '/assets/app.js', cookie);
+    // The page's relative assets resolve under its folder and need nothing else.
+    const js = await rawGet(server.port, `/s/${server.token}/assets/app.js`);
     expect(js.status).toBe(200);
     expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
-    const css = await rawGet(server.port, '/assets/app.css', cookie);
+    const css = await rawGet(server.port, `/s/${server.token}/assets/app.css`);
     expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    // A valid query token does not open another page folder.
+    expect((await rawGet(server.port, `/s/${'x'.repeat(32)}/assets/app.js?token=${server.token}`)).status).toBe(403);
+  });
+
+  it('sets no cookie, so no other server on 127.0.0.1 ever receives the token (cookies ignore the port)', async () => {
+    const paths = [`/?token=${server.token}`, `/s/${server.token}/`, `/s/${server.token}/assets/app.js`, `/files/runs/r1/samples/0000.png?token=${server.token}`, `/export/set/1.zip?token=${server.token}`];
+    for (const p of paths) {
+      const r = await rawGet(server.port, p);
+      expect(r.status, p).toBeLessThan(400);
+      expect(r.headers['set-cookie'], p).toBeUndefined();
+    }
+  });
+
+  it('never serves files outside the renderer through the page folder (path traversal)', async () => {
+    for (const rest of ['../secret.txt', '%2e%2e/secret.txt', '..%2f..%2fsecret.txt', 'assets/..%2f..%2fsecret.txt', '%2e%2e%2fdata%2fstudio.db']) {
+      const r = await rawGet(server.port, `/s/${server.token}/${rest}`);
+      expect(r.status, rest).toBeGreaterThanOrEqual(400);
+      expect(r.body.toString(), rest).not.toContain('TOP SECRET');
+    }
   });
 
   it('refuses a foreign Host header (DNS rebinding)', async () => {
@@ -143,15 +165,15 @@ describe('WebSocket auth', () => {
     expect(none).toMatchObject({ ok: false, status: 401 });
     const wrong = await connectWs(server.port, `/api?token=${'y'.repeat(32)}`);
     expect(wrong).toMatchObject({ ok: false, status: 403 });
-    const wrongCookie = await connectWs(server.port, '/api', { Cookie: `iddpm_token_${server.port}=bad` });
-    expect(wrongCookie).toMatchObject({ ok: false, status: 403 });
+    const cookie = await connectWs(server.port, '/api', { Cookie: `iddpm_token_${server.port}=${server.token}` });
+    expect(cookie).toMatchObject({ ok: false, status: 401 });
     expect(server.clientCount()).toBe(0);
   });
 
-  it('accepts the token as query or as the cookie, refuses other origins and other paths', async () => {
+  it('accepts the token as query from its own origin, refuses other origins and other paths', async () => {
     const q = await ws();
     expect((await q.call('listRuns', [])).result).toEqual([]);
-    const c = await connectWs(server.port, '/api', { Cookie: `iddpm_token_${server.port}=${server.token}`, Origin: `http://127.0.0.1:${server.port}` });
+    const c = await connectWs(server.port, `/api?token=${server.token}`, { Origin: `http://127.0.0.1:${server.port}` });
     expect(c.ok).toBe(true);
     if (c.ok) open.push(c.ws);
     const evil = await connectWs(server.port, `/api?token=${server.token}`, { Origin: 'http://evil.example' });
@@ -310,19 +332,20 @@ describe('WebSocket protocol', () => {
 });
 
 describe('files and exports', () => {
-  const auth = () => ({ Cookie: `iddpm_token_${server.port}=${server.token}` });
+  /** The path with the token in its query, as the page's own image and export URLs carry it. */
+  const t = (p: string) => `${p}${p.includes('?') ? '&' : '?'}token=${server.token}`;
 
   it('serves sample images with the PNG content type', async () => {
-    const r = await rawGet(server.port, '/files/runs/r1/samples/0000.png', auth());
+    const r = await rawGet(server.port, t('/files/runs/r1/samples/0000.png'));
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toBe('image/png');
     expect(r.body.equals(PNG_BYTES)).toBe(true);
-    expect((await rawGet(server.port, '/files/runs/r1/samples/none.png', auth())).status).toBe(404);
+    expect((await rawGet(server.port, t('/files/runs/r1/samples/none.png'))).status).toBe(404);
     // URL-encoded names are passed to the backend still encoded (it decodes once).
     writeFileSync(path.join(filesRoot, 'runs', 'r1', 'samples', 'a b.png'), PNG_BYTES);
-    expect((await rawGet(server.port, '/files/runs/r1/samples/a%20b.png', auth())).status).toBe(200);
+    expect((await rawGet(server.port, t('/files/runs/r1/samples/a%20b.png'))).status).toBe(200);
     // Nothing but images leaves the data directory.
-    expect((await rawGet(server.port, '/files/studio.db', auth())).status).toBe(403);
+    expect((await rawGet(server.port, t('/files/studio.db'))).status).toBe(403);
   });
 
   it('never serves anything outside the data dir or the renderer (path traversal)', async () => {
@@ -347,7 +370,7 @@ describe('files and exports', () => {
       '/files/runs/r1/samples/%2e%2e/%2e%2e/%2e%2e/secret.png',
     ];
     for (const p of attempts) {
-      const r = await rawGet(server.port, p, auth());
+      const r = await rawGet(server.port, t(p));
       expect(r.status, p).toBeGreaterThanOrEqual(400);
       expect(r.body.toString(), p).not.toContain('TOP SECRET');
       expect(r.body.toString(), p).not.toContain('root:');
@@ -355,15 +378,15 @@ describe('files and exports', () => {
   });
 
   it('exports a sample set as a zip attachment', async () => {
-    const r = await rawGet(server.port, '/export/set/1.zip', auth());
+    const r = await rawGet(server.port, t('/export/set/1.zip'));
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toBe('application/zip');
     expect(r.headers['content-disposition']).toBe('attachment; filename="sample-set-1.zip"');
     const entries = readZip(r.body);
     expect(entries.map((e) => e.name).sort()).toEqual(['0000.png', 'manifest.json']);
     expect(JSON.parse(entries.find((e) => e.name === 'manifest.json')!.data.toString())).toEqual({ set: 1 });
-    expect((await rawGet(server.port, '/export/set/2.zip', auth())).status).toBe(404);
-    expect((await rawGet(server.port, '/export/set/abc.zip', auth())).status).toBe(400);
+    expect((await rawGet(server.port, t('/export/set/2.zip'))).status).toBe(404);
+    expect((await rawGet(server.port, t('/export/set/abc.zip'))).status).toBe(400);
   });
 
   it('says how to build the renderer when it is missing', async () => {

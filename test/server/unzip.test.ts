@@ -1,6 +1,10 @@
 /** The tiny zip reader (Electron export, e2e) against the service's zip writer and a deflating writer. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createZip } from '../../src-main/imageio/zip';
+import { createZip, dosDateTime } from '../../src-main/imageio/zip';
 import { isSafeEntryName, readZip } from '../../src-main/server/unzip';
 import { writeZip } from './helpers';
 
@@ -31,5 +35,33 @@ describe('readZip', () => {
     expect(isSafeEntryName('sample-0000.png')).toBe(true);
     expect(isSafeEntryName('sub/manifest.json')).toBe(true);
     for (const bad of ['../x.png', '/etc/passwd', 'a/../../b', 'C:\\x', 'a\\b', '', 'a//b', './x']) expect(isSafeEntryName(bad), bad).toBe(false);
+  });
+});
+
+describe('createZip dates its entries (issue 13: they read 1980-00-00)', () => {
+  it('writes the given local date and time, as an independent zip reader (Python zipfile) sees it', () => {
+    const when = new Date(2026, 10, 29, 14, 7, 36); // local time, as zip tools show it
+    const zip = createZip([{ name: 'a.txt', data: Buffer.from('a') }, { name: 'b.txt', data: Buffer.from('b') }], when);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'iddpm-zipdate-'));
+    try {
+      const file = path.join(dir, 'x.zip');
+      writeFileSync(file, zip);
+      const py = spawnSync('python3', ['-c', 'import sys, zipfile, json; print(json.dumps([list(i.date_time) for i in zipfile.ZipFile(sys.argv[1]).infolist()]))', file], { encoding: 'utf8' });
+      expect(py.status, py.stderr).toBe(0);
+      expect(JSON.parse(py.stdout)).toEqual([
+        [2026, 11, 29, 14, 7, 36],
+        [2026, 11, 29, 14, 7, 36],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('dates entries now by default, never the zero date', () => {
+    const zip = createZip([{ name: 'a.txt', data: Buffer.from('a') }]);
+    const date = zip.readUInt16LE(12); // the local header's date
+    expect(date >> 9).toBe(new Date().getFullYear() - 1980);
+    expect((date >> 5) & 15).toBeGreaterThanOrEqual(1); // a month, not 0
+    expect(dosDateTime(new Date(1970, 0, 1))).toEqual({ time: 0, date: (1 << 5) | 1 }); // before 1980: 1980-01-01
   });
 });

@@ -66,6 +66,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     backend: options.backend as BackendPreference | undefined,
     onBackend: (b) => process.stderr.write(`backend: ${describeBackend(b)}\n`),
     onWeights: (w) => process.stderr.write(`weights: ${w.reason}\n`),
+    onNote: (note) => process.stderr.write(`note: ${note}\n`),
     onProgress: (done, total) => {
       if (!progress && total / T < Math.ceil(asked / batch)) {
         // The job plans fewer batches than asked for: the held-out split is smaller. Say so now, not hours later.

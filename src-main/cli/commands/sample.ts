@@ -138,6 +138,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     outDir,
     onBackend: (r) => process.stderr.write(`backend: ${describeBackend(r)}\n`),
     onWeights: (w) => process.stderr.write(`weights: ${w.reason}\n`),
+    onNote: (note) => process.stderr.write(`note: ${note}\n`),
     onProgress: (done, total) => {
       progress ??= new Progress('sample', total, process.stderr, 'calls');
       progress.update(done);

@@ -4,6 +4,7 @@
  * "__metadata__", then the raw little-endian tensor bytes. Chosen so that checkpoints open in PyTorch
  * (`safetensors.torch.load_file`) without pickle, and can be read without trusting the file.
  */
+import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
@@ -19,6 +20,23 @@ export interface SafetensorsContent {
   tensors: Map<string, NamedArray>;
   metadata: Record<string, string>;
 }
+
+/**
+ * What decoding found out about the tensor bytes: 'verified' when the header carried a checksum and the
+ * bytes match it; 'absent' for files written without one (older studio checkpoints, other tools), whose
+ * damage cannot be detected. A mismatch is an error, never a result.
+ */
+export type ChecksumStatus = 'verified' | 'absent';
+
+export interface DecodedSafetensors extends SafetensorsContent {
+  checksum: ChecksumStatus;
+}
+
+/**
+ * Metadata key of the SHA-256 (hex) of the whole data section, i.e. every tensor's bytes in file order.
+ * The encoder sets it; the decoder verifies it. Other safetensors readers ignore it like any metadata.
+ */
+export const DATA_CHECKSUM_KEY = 'data_sha256';
 
 const BYTES: Record<SafetensorsDtype, number> = { F32: 4, F64: 8, I32: 4, U8: 1 };
 /** Headers above this size are refused: a corrupt length field must not make us allocate gigabytes. */
@@ -42,6 +60,10 @@ export function encodeSafetensors(content: SafetensorsContent): Buffer {
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
+  // The checksum covers exactly the bytes written after the header, in the same order.
+  const hash = createHash('sha256');
+  for (const t of content.tensors.values()) hash.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  header.__metadata__ = { ...content.metadata, [DATA_CHECKSUM_KEY]: hash.digest('hex') };
   let json = JSON.stringify(header);
   // Pad with spaces so the data starts 8-byte aligned (the format allows trailing whitespace).
   json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
@@ -59,8 +81,8 @@ export function encodeSafetensors(content: SafetensorsContent): Buffer {
   return out;
 }
 
-/** Parses a safetensors buffer; `source` names the file in errors. */
-export function decodeSafetensors(buf: Buffer, source: string): SafetensorsContent {
+/** Parses a safetensors buffer and verifies its data checksum when it has one; `source` names the file in errors. */
+export function decodeSafetensors(buf: Buffer, source: string): DecodedSafetensors {
   const fail = (what: string): never => {
     throw new Error(`${source} is not a valid safetensors checkpoint: ${what}`);
   };
@@ -75,12 +97,26 @@ export function decodeSafetensors(buf: Buffer, source: string): SafetensorsConte
   } catch (e) {
     return fail(`the header is not JSON (${(e as Error).message}); the file may be truncated or corrupt`);
   }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) return fail('the header is not a JSON object');
+  const meta: unknown = header.__metadata__;
+  if (meta !== undefined && (meta === null || typeof meta !== 'object' || Array.isArray(meta))) {
+    fail('the header\'s __metadata__ is not an object of strings');
+  }
   const dataStart = 8 + headerLength;
   const dataLength = buf.length - dataStart;
   const metadata: Record<string, string> = {};
   for (const [k, v] of Object.entries(header.__metadata__ ?? {})) {
     if (typeof v !== 'string') fail(`metadata entry ${k} is not a string`);
     metadata[k] = v as string;
+  }
+  const expected = metadata[DATA_CHECKSUM_KEY];
+  if (expected !== undefined) {
+    const actual = createHash('sha256').update(buf.subarray(dataStart)).digest('hex');
+    if (actual !== expected) {
+      throw new Error(
+        `${source} is corrupt: its tensor data does not match the checksum stored when it was written (sha256 ${actual.slice(0, 12)}… instead of ${expected.slice(0, 12)}…), so the file was damaged on disk or in a copy; use an earlier checkpoint`,
+      );
+    }
   }
   const tensors = new Map<string, NamedArray>();
   for (const [name, info] of Object.entries(header)) {
@@ -101,10 +137,10 @@ export function decodeSafetensors(buf: Buffer, source: string): SafetensorsConte
       dtype === 'F32' ? new Float32Array(ab) : dtype === 'F64' ? new Float64Array(ab) : dtype === 'I32' ? new Int32Array(ab) : new Uint8Array(ab);
     tensors.set(name, { dtype, shape, data });
   }
-  return { tensors, metadata };
+  return { tensors, metadata, checksum: expected === undefined ? 'absent' : 'verified' };
 }
 
-export function readSafetensors(file: string): SafetensorsContent {
+export function readSafetensors(file: string): DecodedSafetensors {
   let buf: Buffer;
   try {
     buf = readFileSync(file);

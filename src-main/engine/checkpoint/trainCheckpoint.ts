@@ -13,10 +13,29 @@ import { flatLayout, flatten, unflatten, type FlatLayout } from '../train/flatPa
 import { buildLayout, type UNetLayout } from '../unet/layout';
 import { unetSpecFromConfig } from '../unet/spec';
 import { fromReferenceLayout, toReferenceLayout, disposeWeights, type WeightMap } from '../unet/weights';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, parseCheckpointInfo, type CheckpointInfo, type MetadataReader } from './checkpointMetadata';
+import { assertFiniteTensors } from './finiteTensors';
 import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors';
 
-export const CHECKPOINT_FORMAT = 'iddpm-studio-checkpoint';
-export const CHECKPOINT_VERSION = '1';
+export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION };
+
+/**
+ * Things a reader of a checkpoint should tell the user without refusing it: today, that the file has no
+ * checksum (written before checksums were stored), so damage to its tensors cannot be ruled out.
+ */
+export type CheckpointNotes = string[];
+
+/** One read of a checkpoint: checksum verified (when present), metadata validated, every weight finite. */
+function readCheckedCheckpoint(file: string) {
+  const { tensors, metadata, checksum } = readSafetensors(file);
+  const info = parseCheckpointInfo(metadata, file);
+  assertFiniteTensors(tensors, file);
+  const notes: CheckpointNotes =
+    checksum === 'absent'
+      ? [`checkpoint ${file} has no checksum (it was written before the studio stored one), so damage to its weights cannot be detected`]
+      : [];
+  return { tensors, metadata, notes, ...info };
+}
 
 function flatToReference(fl: FlatLayout, flat: Float32Array, prefix: string, out: Map<string, NamedArray>): void {
   const t = tf.tensor1d(flat);
@@ -80,30 +99,36 @@ export function writeTrainCheckpoint(file: string, s: TrainerSnapshot): number {
   return bytes;
 }
 
-/** Reads only the header facts (config, step) without converting tensors. */
-export function readCheckpointInfo(file: string): { config: RunConfig; step: number; emaRates: number[] } {
-  const { metadata } = readSafetensors(file);
-  return parseInfo(metadata, file);
+/** The header facts (config, step, EMA rates), validated, without converting tensors. */
+export function readCheckpointInfo(file: string): CheckpointInfo {
+  const { config, step, emaRates } = parseCheckpointInfo(readSafetensors(file).metadata, file);
+  return { config, step, emaRates };
 }
 
-function parseInfo(metadata: Record<string, string>, file: string) {
-  if (metadata.format !== CHECKPOINT_FORMAT) {
-    throw new Error(`${file} is a safetensors file but not an iddpm-studio checkpoint (format '${metadata.format ?? 'missing'}')`);
-  }
-  const json = <T>(key: string): T => {
-    try {
-      return JSON.parse(metadata[key]) as T;
-    } catch {
-      throw new Error(`${file}: checkpoint metadata '${key}' is missing or not JSON`);
-    }
+/** The training state in the metadata (optimizer step, RNG, noise-scale and NaN counters), shape-checked. */
+function trainingState(r: MetadataReader) {
+  const optimizer = r.object('optimizer');
+  const rngState = (v: unknown, entry: string) => {
+    const o = v as { s?: unknown; spare?: unknown } | null;
+    const ok =
+      o !== null && typeof o === 'object' && Array.isArray(o.s) && o.s.length === 4 &&
+      o.s.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32) && (o.spare === null || typeof o.spare === 'number');
+    if (!ok) r.fail('rng', `has no valid ${entry} generator state (four 32-bit words and a spare normal)`);
+    return v as TrainerSnapshot['rng']['train'];
   };
-  return { config: json<RunConfig>('config'), step: Number(metadata.step), emaRates: json<number[]>('ema_rates'), json };
+  const rng = r.object('rng');
+  return {
+    adamStep: r.wholeNumber('optimizer', optimizer.step),
+    rng: { train: rngState(rng.train, 'train'), dropout: rngState(rng.dropout, 'dropout') },
+    gns: r.object('gns') as unknown as TrainerSnapshot['gns'],
+    nan: r.object('nan') as unknown as TrainerSnapshot['nan'],
+  };
 }
 
-/** A full training snapshot from a checkpoint file. */
-export function readTrainCheckpoint(file: string): TrainerSnapshot {
-  const { tensors, metadata } = readSafetensors(file);
-  const { config, step, emaRates, json } = parseInfo(metadata, file);
+/** A full training snapshot from a checkpoint file, with notes for the user (see CheckpointNotes). */
+export function readTrainCheckpoint(file: string): TrainerSnapshot & { notes: CheckpointNotes } {
+  const { tensors, metadata, config, step, emaRates, reader, notes } = readCheckedCheckpoint(file);
+  const state = trainingState(reader);
   const fl = flatLayout(buildLayout(unetSpecFromConfig(config)));
   const ema = new Map<number, Float32Array>();
   for (const rate of emaRates) ema.set(rate, referenceToFlat(fl, tensors, `ema.${rate}.`, file));
@@ -118,14 +143,15 @@ export function readTrainCheckpoint(file: string): TrainerSnapshot {
     params: referenceToFlat(fl, tensors, 'model.', file),
     ema,
     adam: {
-      step: json<{ step: number }>('optimizer').step,
+      step: state.adamStep,
       m: referenceToFlat(fl, tensors, 'optimizer.exp_avg.', file),
       v: referenceToFlat(fl, tensors, 'optimizer.exp_avg_sq.', file),
     },
     sampler,
-    rng: json('rng'),
-    gns: json('gns'),
-    nan: json('nan'),
+    rng: state.rng,
+    gns: state.gns,
+    nan: state.nan,
+    notes,
   };
 }
 
@@ -137,9 +163,8 @@ export function readTrainCheckpoint(file: string): TrainerSnapshot {
 export function readCheckpointWeights(
   file: string,
   emaRateWanted: number | null | undefined,
-): { config: RunConfig; step: number; emaRate: number | null; choice: WeightsChoice; layout: UNetLayout; weights: WeightMap } {
-  const { tensors, metadata } = readSafetensors(file);
-  const { config, step, emaRates } = parseInfo(metadata, file);
+): { config: RunConfig; step: number; emaRate: number | null; choice: WeightsChoice; layout: UNetLayout; weights: WeightMap; notes: CheckpointNotes } {
+  const { tensors, config, step, emaRates, notes } = readCheckedCheckpoint(file);
   const warmup = config.training?.emaWarmup === true;
   const choice = emaRateWanted === undefined ? defaultWeights(emaRates, step, warmup) : chosenWeights(emaRateWanted, step, warmup);
   const emaRate = choice.emaRate;
@@ -152,7 +177,7 @@ export function readCheckpointWeights(
   const flat = tf.tensor1d(referenceToFlat(fl, tensors, prefix, file));
   const weights = unflatten(fl, flat);
   flat.dispose();
-  return { config, step, emaRate, choice, layout, weights };
+  return { config, step, emaRate, choice, layout, weights, notes };
 }
 
 /**

@@ -1,0 +1,34 @@
+/**
+ * Checks of sampling and evaluation requests against what the run's model can do, before a job is stored:
+ * a value the job could not honour is refused with the field and its bound, never clamped behind the
+ * user's back (a job that keeps `steps: 1e12` while sampling 50 says something false about its images).
+ */
+import { SIZE_LIMITS } from '../../src-shared/config/limits';
+import type { RunConfig } from '../../src-shared/config/runConfig';
+import type * as P from '../../src-shared/protocol';
+import { ApiFailure } from './apiFailure';
+
+function bad(field: string, message: string): never {
+  throw new ApiFailure('bad-request', message, { field });
+}
+
+function wholeNumber(field: string, v: unknown, min: number, max: number, why: string): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) bad(field, `${field} must be a whole number ≥ ${min}, got ${JSON.stringify(v) ?? 'nothing'}`);
+  if (v > max) bad(field, `${field} ${v} is more than ${max}, ${why}: use at most ${max}`);
+}
+
+export function checkSampleSettings(s: P.SampleSettings, config: RunConfig): void {
+  const T = config.diffusion.steps;
+  wholeNumber('steps', s.steps, 1, T, `the model's diffusion steps T (sampling keeps a subset of them)`);
+  wholeNumber('count', s.count, 1, SIZE_LIMITS.sampleCount, 'the most images one sampling job draws');
+  wholeNumber('seed', s.seed, 0, Number.MAX_SAFE_INTEGER, 'the largest seed');
+  if (s.sampler !== 'ancestral' && s.sampler !== 'ddim') bad('sampler', "sampler must be 'ancestral' or 'ddim'");
+  // η is optional (0 when absent, deterministic DDIM) and only used by DDIM.
+  if (s.eta !== undefined && !(typeof s.eta === 'number' && s.eta >= 0 && Number.isFinite(s.eta))) {
+    bad('eta', `eta must be a number ≥ 0 (0: deterministic DDIM; 1: as noisy as ancestral sampling), got ${JSON.stringify(s.eta)}`);
+  }
+}
+
+export function checkEvaluationSettings(s: P.EvaluationSettings): void {
+  wholeNumber('images', s.images, 1, SIZE_LIMITS.evalImages, 'the most held-out images one evaluation reads');
+}
