@@ -19,6 +19,9 @@ import { ensureDir, listCheckpoints as listCheckpointFiles, newRunId, runDir } f
 import { ApiFailure } from './apiFailure';
 import { METRIC_TO_STORE, toCheckpoint, toEvaluation, toJob, toRunSummary, toSampleSet, toSeries, toVlb, UrlMapper } from './toProtocol';
 import { forkWorker, type WorkerFactory, type WorkerHandle } from './workerHost';
+import { describeOwner, releaseWorkerLock, writeWorkerLock } from './workerLock';
+import { stopTrainingElsewhere, workerOfRun } from './trainingElsewhere';
+import { removeStaleTempFiles } from './staleTempFiles';
 import type { FromWorker, JobRequest } from './workerMessages';
 
 export interface RunServiceOptions {
@@ -73,7 +76,11 @@ export class RunService implements P.StudioApi {
     this.recorder = { store, hub: this.hub, urls: this.urls };
     this.workerFactory = opts.workerFactory ?? forkWorker;
     this.maxConcurrent = opts.maxConcurrent ?? 1;
-    this.recovered = store.markInterruptedOnStartup({ isWorkerAlive }).runs;
+    // A run is still running only if its worker lock names a live process that started when the lock says.
+    this.recovered = store.markInterruptedOnStartup({ isWorkerAlive: (pid, runId) => workerOfRun(opts.dataDir, { id: runId, workerPid: pid }).alive }).runs;
+    for (const r of store.listRuns()) {
+      removeStaleTempFiles(runDir(opts.dataDir, r.id), { trainingActive: r.status === 'running' });
+    }
   }
 
   // ---- events -------------------------------------------------------------------------------------
@@ -204,7 +211,12 @@ export class RunService implements P.StudioApi {
 
   async startRun(runId: string): Promise<P.RunSummary> {
     const run = this.requireRun(runId);
-    if (run.status === 'running' || run.status === 'queued') return run;
+    if (this.active.has(trainKey(runId)) || this.queue.some((w) => w.kind === 'train' && w.runId === runId)) return run;
+    const elsewhere = workerOfRun(this.opts.dataDir, this.store.getRun(runId)!);
+    if (elsewhere.alive) {
+      throw new ApiFailure('conflict', `run '${runId}' is being trained by another studio process (${describeOwner(elsewhere.lock)}): follow it there, or stop it first (iddpm stop ${runId})`);
+    }
+    // Running or queued in the database but owned by no live process: this process takes it over.
     if (run.status === 'done' && run.maxSteps !== null && run.step >= run.maxSteps) {
       throw new ApiFailure('conflict', `run '${runId}' already reached its last step ${run.maxSteps}; duplicate it to train further`);
     }
@@ -240,6 +252,8 @@ export class RunService implements P.StudioApi {
       a.worker.send({ type: 'stop' }); // the worker checkpoints at its current step, then exits
       return run;
     }
+    // Trained by another studio process: its worker stops on SIGTERM (if it is still that worker).
+    if (stopTrainingElsewhere(this.store, this.opts.dataDir, runId).outcome === 'gone') return this.emitRun(runId);
     return run;
   }
 
@@ -376,8 +390,12 @@ export class RunService implements P.StudioApi {
   private launchTraining(runId: string): void {
     const run = this.store.getRun(runId);
     if (!run) return;
+    // Another studio process started it meanwhile (it was queued in both): never train one run twice.
+    if (workerOfRun(this.opts.dataDir, run).alive) return void this.emitRun(runId);
     const dir = run.runDir ?? runDir(this.opts.dataDir, runId);
     ensureDir(dir);
+    // Nothing trains this run now: temp files of its checkpoints are leftovers of a killed writer.
+    removeStaleTempFiles(runDir(this.opts.dataDir, runId), { trainingActive: false });
     const latest = listCheckpointFiles(dir).at(-1);
     const resumeStep = latest?.step ?? 0;
     // Rows after the checkpoint will be trained again: drop them so the series stays one line.
@@ -428,7 +446,7 @@ export class RunService implements P.StudioApi {
     const key = work.kind === 'train' ? trainKey(work.runId) : jobKey(work.jobId);
     const a: Active = { work, worker, intent: null, finished: false, resumeStep, writer: null };
     this.active.set(key, a);
-    if (work.kind === 'train') this.store.updateRun(work.runId, { workerPid: worker.pid ?? null });
+    if (work.kind === 'train') this.claimRun(work.runId, worker.pid);
     const writer =
       work.kind === 'train'
         ? this.store.metricsWriter(work.runId, {
@@ -446,7 +464,7 @@ export class RunService implements P.StudioApi {
       try {
         if (msg.type === 'ready') {
           // Some process hosts (Electron's utilityProcess) know their pid only once the child runs.
-          if (work.kind === 'train' && worker.pid) this.store.updateRun(work.runId, { workerPid: worker.pid });
+          if (work.kind === 'train' && worker.pid) this.claimRun(work.runId, worker.pid);
           worker.send({ type: 'start', job: request });
         }
         else if (work.kind === 'train') this.onTrainMessage(a, work.runId, msg, writer!);
@@ -465,10 +483,30 @@ export class RunService implements P.StudioApi {
         // already reported through failWork
       }
       this.active.delete(key);
+      if (work.kind === 'train' && worker.pid) {
+        try {
+          releaseWorkerLock(runDir(this.opts.dataDir, work.runId), worker.pid);
+        } catch {
+          // an unwritable folder: the lock names a dead pid, which every reader treats as gone
+        }
+      }
       if (!a.finished && a.intent !== 'delete') this.onUnexpectedExit(work, code, signal);
       this.hub.flush();
       this.pump();
     });
+  }
+
+  /**
+   * Records that `pid` trains the run: first the worker lock (pid + process start time), then the pid in
+   * the store, so that whoever reads the pid can also check that it is still this worker.
+   */
+  private claimRun(runId: string, pid: number | undefined): void {
+    if (pid) {
+      const folder = runDir(this.opts.dataDir, runId);
+      ensureDir(folder);
+      writeWorkerLock(folder, { runId, pid, ownerPid: process.pid, face: this.opts.face });
+    }
+    this.store.updateRun(runId, { workerPid: pid ?? null });
   }
 
   private onTrainMessage(a: Active, runId: string, msg: FromWorker, writer: ReturnType<Store['metricsWriter']>): void {
@@ -602,19 +640,11 @@ export class RunService implements P.StudioApi {
     const deadline = Date.now() + timeoutMs;
     while (this.active.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const a of this.active.values()) a.worker.kill('SIGKILL');
+    // Their exit handlers still record the end: let them run before the store closes.
+    const killedBy = Date.now() + 5000;
+    while (this.active.size && Date.now() < killedBy) await new Promise((r) => setTimeout(r, 20));
     this.hub.close();
     this.store.close();
-  }
-}
-
-/** Whether a worker process of another studio process is still alive (signal 0 probes without killing). */
-function isWorkerAlive(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

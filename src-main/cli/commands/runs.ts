@@ -5,6 +5,8 @@ import path from 'node:path';
 import type { RunSummary } from '../../../src-shared/protocol';
 import { createRunService } from '../../runs/runService';
 import { defaultDataDir } from '../../runs/runFiles';
+import { describeOwner } from '../../runs/workerLock';
+import { observedStatus, stopTrainingElsewhere } from '../../runs/trainingElsewhere';
 import { openStore } from '../../store';
 import { helpText, parseArgs, UsageError, type OptionSpec } from '../args';
 import { followRun } from '../followRun';
@@ -26,10 +28,15 @@ function dataDirOf(options: Record<string, unknown>): string {
 export async function runsCommand(argv: string[]): Promise<number> {
   const { options } = parseArgs(argv, LIST_OPTIONS);
   if (options.help) return void process.stdout.write(runsUsage), 0;
-  // Read-only listing straight from the store: it must not disturb runs that another process trains.
-  const store = openStore(path.join(dataDirOf(options), 'studio.db'));
+  // Read-only listing straight from the store: it must not disturb runs that another process trains. A run
+  // whose worker is gone shows as interrupted (as the next studio start records it) without writing.
+  const dataDir = dataDirOf(options);
+  const store = openStore(path.join(dataDir, 'studio.db'));
   try {
-    const runs = store.listRuns();
+    const runs = store.listRuns().map((r) => {
+      const seen = observedStatus(dataDir, r);
+      return { ...r, status: seen.status, error: seen.reason };
+    });
     if (options.json) {
       process.stdout.write(`${JSON.stringify(runs.map((r) => ({ id: r.id, name: r.name, status: r.status, step: r.step, maxSteps: r.maxSteps, reason: r.error, backend: r.backend, lastLoss: r.lastLoss, bestBpd: r.bestBpd })), null, 2)}\n`);
       return 0;
@@ -69,27 +76,34 @@ export async function stopCommand(argv: string[]): Promise<number> {
   if (options.help) return void process.stdout.write(stopUsage), 0;
   const id = positional[0];
   if (!id) throw new UsageError(`give the run id to stop (see iddpm runs)\n\n${stopUsage}`);
-  const store = openStore(path.join(dataDirOf(options), 'studio.db'));
+  const dataDir = dataDirOf(options);
+  const store = openStore(path.join(dataDir, 'studio.db'));
   try {
     const run = store.getRun(id);
     if (!run) throw new UsageError(`no run '${id}' in this data directory (see iddpm runs)`);
-    if (run.status === 'queued') {
+    if (run.status === 'queued' && run.workerPid === null) {
       store.setStatus(id, 'stopped', null);
       process.stdout.write(`run ${id} was queued; it is now stopped\n`);
       return 0;
     }
-    if (run.status !== 'running' || !run.workerPid) {
-      process.stdout.write(`run ${id} is not running (status ${run.status})\n`);
+    // The worker belongs to whichever process started it (iddpm train, serve or the app): SIGTERM asks it
+    // to checkpoint and stop, and that process records the run as stopped. Only a worker whose lock proves
+    // it is still that run's worker is signalled; a stale pid may belong to any program by now.
+    let result;
+    try {
+      result = stopTrainingElsewhere(store, dataDir, id);
+    } catch (e) {
+      throw new Error(`cannot signal the worker of run ${id}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (result.outcome === 'not-running') {
+      process.stdout.write(`run ${id} is not running (status ${result.status})\n`);
       return 0;
     }
-    // The worker belongs to whichever process started it (iddpm train, serve or the app): SIGTERM asks it
-    // to checkpoint and stop, and that process records the run as stopped.
-    try {
-      process.kill(run.workerPid, 'SIGTERM');
-    } catch (e) {
-      throw new Error(`cannot signal the worker (pid ${run.workerPid}) of run ${id}: ${(e as NodeJS.ErrnoException).code}`);
+    if (result.outcome === 'gone') {
+      process.stdout.write(`run ${id} is not running: ${result.why}. Nothing was signalled; the run is now marked interrupted (resume with: iddpm resume ${id}${options.data ? ` --data ${dataDir}` : ''})\n`);
+      return 0;
     }
-    process.stdout.write(`asked run ${id} to stop (worker pid ${run.workerPid}); it checkpoints at its current step and ends as stopped\n`);
+    process.stdout.write(`asked run ${id} to stop (${describeOwner(result.lock)}); it checkpoints at its current step and ends as stopped\n`);
     return 0;
   } finally {
     store.close();
