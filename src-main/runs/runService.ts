@@ -22,6 +22,7 @@ import { forkWorker, type WorkerFactory, type WorkerHandle } from './workerHost'
 import { describeOwner, releaseWorkerLock, writeWorkerLock } from './workerLock';
 import { stopTrainingElsewhere, workerOfRun } from './trainingElsewhere';
 import { removeStaleTempFiles } from './staleTempFiles';
+import { describeDamage, findCheckpointDamage, setAsideDamaged, type CheckpointFile } from './checkpointDamage';
 import type { FromWorker, JobRequest } from './workerMessages';
 
 export interface RunServiceOptions {
@@ -145,6 +146,8 @@ export class RunService implements P.StudioApi {
       checkpoints: d.checkpoints.map(toCheckpoint),
       previews: d.previews.map((p) => toSampleSet(p, this.store.getSampleSet(p.id)?.images ?? [], this.urls)),
       evaluations: d.evaluations.filter((e) => e.status === 'done').map(toEvaluation),
+      // A running run writes its checkpoints whole; damage matters to a run that is about to resume.
+      checkpointDamage: d.run.status === 'running' || d.run.status === 'queued' ? null : this.checkpointDamage(runId),
     };
   }
 
@@ -209,9 +212,12 @@ export class RunService implements P.StudioApi {
     return s;
   }
 
-  async startRun(runId: string): Promise<P.RunSummary> {
+  async startRun(runId: string, options: P.ResumeOptions = {}): Promise<P.RunSummary> {
     const run = this.requireRun(runId);
-    if (this.active.has(trainKey(runId)) || this.queue.some((w) => w.kind === 'train' && w.runId === runId)) return run;
+    // Ours and still training, or waiting: nothing to do. A worker that already reported its end (it is
+    // only exiting) does not count: the run is resumable, and the queue waits for that worker to exit.
+    const own = this.active.get(trainKey(runId));
+    if ((own && !own.finished) || this.queue.some((w) => w.kind === 'train' && w.runId === runId)) return run;
     const elsewhere = workerOfRun(this.opts.dataDir, this.store.getRun(runId)!);
     if (elsewhere.alive) {
       throw new ApiFailure('conflict', `run '${runId}' is being trained by another studio process (${describeOwner(elsewhere.lock)}): follow it there, or stop it first (iddpm stop ${runId})`);
@@ -220,13 +226,36 @@ export class RunService implements P.StudioApi {
     if (run.status === 'done' && run.maxSteps !== null && run.step >= run.maxSteps) {
       throw new ApiFailure('conflict', `run '${runId}' already reached its last step ${run.maxSteps}; duplicate it to train further`);
     }
+    // A damaged newest checkpoint would fail in the worker after a long start: say so now, and go on from
+    // the newest whole one only when asked (its later steps are lost).
+    const damage = this.checkpointDamage(runId);
+    if (damage) {
+      if (!options?.fromGoodCheckpoint) throw new ApiFailure('conflict', describeDamage(runId, damage), { field: 'checkpoint' });
+      setAsideDamaged(this.checkpointFiles(runId), damage.goodStep);
+      // What was trained after the good checkpoint is trained again: its rows go now, as at any resume.
+      this.store.truncateAfter(runId, damage.goodStep ?? 0, { checkpoints: true });
+      this.store.updateRun(runId, { step: damage.goodStep ?? 0 });
+    }
     this.store.setStatus(runId, 'queued', null);
     this.enqueue({ kind: 'train', runId });
     return this.emitRun(runId);
   }
 
-  async resumeRun(runId: string): Promise<P.RunSummary> {
-    return this.startRun(runId);
+  async resumeRun(runId: string, options: P.ResumeOptions = {}): Promise<P.RunSummary> {
+    return this.startRun(runId, options);
+  }
+
+  /** The run's checkpoint files on disk (oldest first) with the tensor bytes the store recorded for each. */
+  private checkpointFiles(runId: string): CheckpointFile[] {
+    const run = this.store.getRun(runId);
+    if (!run) return [];
+    const recorded = new Map(this.store.listCheckpoints(runId).map((c) => [c.step, c.bytes]));
+    return listCheckpointFiles(run.runDir ?? runDir(this.opts.dataDir, runId)).map((c) => ({ ...c, dataBytes: recorded.get(c.step) ?? null }));
+  }
+
+  /** Whether the run's newest checkpoint is damaged, and which one a resume could use instead. */
+  checkpointDamage(runId: string): P.CheckpointDamage | null {
+    return findCheckpointDamage(this.checkpointFiles(runId), this.store.getRun(runId)?.step ?? 0);
   }
 
   async pauseRun(runId: string): Promise<P.RunSummary> {
@@ -366,8 +395,11 @@ export class RunService implements P.StudioApi {
   }
 
   private pump(): void {
-    while (!this.closed && this.active.size < this.maxConcurrent && this.queue.length) {
-      const w = this.queue.shift()!;
+    while (!this.closed && this.active.size < this.maxConcurrent) {
+      // Work whose previous worker (same run or job) has not exited yet waits for it.
+      const next = this.queue.findIndex((q) => !this.active.has(q.kind === 'train' ? trainKey(q.runId) : jobKey(q.jobId)));
+      if (next < 0) break;
+      const [w] = this.queue.splice(next, 1);
       try {
         if (w.kind === 'train') this.launchTraining(w.runId);
         else this.launchJob(w.jobId);

@@ -31,7 +31,8 @@ export const forkWorker: WorkerFactory = () => {
   return {
     pid: child.pid,
     send: (msg) => {
-      if (child.connected) child.send(msg);
+      // A worker that is exiting can close its channel under us: its exit handler reports the end.
+      if (child.connected) child.send(msg, (err) => void err);
     },
     onMessage: (h) => child.on('message', (m) => h(m as FromWorker)),
     onExit: (h) => child.once('exit', (code, signal) => h(code, signal)),

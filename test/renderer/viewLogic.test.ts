@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { allowedActions, etaSeconds } from '../../src-renderer/src/views/runs/runActions';
 import { smoothEma } from '../../src-renderer/src/charts/smooth';
 import { parseNumber, parseNumberList } from '../../src-renderer/src/views/newrun/fields';
+import { damageText, resumeFromGoodLabel } from '../../src-renderer/src/views/detail/checkpointDamage';
 
 describe('run actions', () => {
   it('offers Resume for failed, interrupted and stopped runs, never for running ones', () => {
@@ -33,5 +34,16 @@ describe('form parsing', () => {
     expect(parseNumber('abc')).toBe('abc');
     expect(parseNumberList('1, 2,2')).toEqual([1, 2, 2]);
     expect(parseNumberList('1, x')).toBe('1, x');
+  });
+});
+
+describe('damaged checkpoint note', () => {
+  const damage = { file: '/d/runs/r/checkpoints/step-00000020.safetensors', step: 20, problem: 'it is truncated: 10 of its 20 bytes are on disk', goodStep: 10, lostSteps: [11, 23] as [number, number] };
+  it('names the step to resume from and the steps that are lost', () => {
+    expect(resumeFromGoodLabel(damage)).toBe('Resume from step 10 (steps 11…23 are lost)');
+    expect(resumeFromGoodLabel({ ...damage, goodStep: null, lostSteps: [1, 23] })).toBe('Resume from step 0 (steps 1…23 are lost)');
+  });
+  it('names the file and the problem', () => {
+    expect(damageText(damage)).toBe('The latest checkpoint (step-00000020.safetensors, step 20) cannot be resumed from: it is truncated: 10 of its 20 bytes are on disk. The newest whole checkpoint is at step 10.');
   });
 });

@@ -18,7 +18,11 @@ const DATA: Record<string, OptionSpec> = {
 const LIST_OPTIONS: Record<string, OptionSpec> = { ...DATA, json: { type: 'boolean', description: 'print JSON' } };
 
 export const runsUsage = helpText('iddpm runs [--json] [--data DIR]', LIST_OPTIONS);
-export const resumeUsage = helpText('iddpm resume RUN_ID [--data DIR]', DATA);
+const RESUME_OPTIONS: Record<string, OptionSpec> = {
+  ...DATA,
+  'from-good-checkpoint': { type: 'boolean', description: 'when the latest checkpoint is damaged, resume from the newest whole one (the steps after it are trained again)' },
+};
+export const resumeUsage = helpText('iddpm resume RUN_ID [--from-good-checkpoint] [--data DIR]', RESUME_OPTIONS);
 export const stopUsage = helpText('iddpm stop RUN_ID [--data DIR]', DATA);
 
 function dataDirOf(options: Record<string, unknown>): string {
@@ -56,15 +60,22 @@ export async function runsCommand(argv: string[]): Promise<number> {
 }
 
 export async function resumeCommand(argv: string[]): Promise<number> {
-  const { positional, options } = parseArgs(argv, DATA);
+  const { positional, options } = parseArgs(argv, RESUME_OPTIONS);
   if (options.help) return void process.stdout.write(resumeUsage), 0;
   const id = positional[0];
   if (!id) throw new UsageError(`give the run id to resume (see iddpm runs)\n\n${resumeUsage}`);
   const dataDir = dataDirOf(options);
   const service = await createRunService({ dataDir, face: 'cli' });
   try {
-    const run: RunSummary = await service.resumeRun(id);
+    const fromGoodCheckpoint = options['from-good-checkpoint'] === true;
+    const damage = fromGoodCheckpoint ? service.checkpointDamage(id) : null;
+    const run: RunSummary = await service.resumeRun(id, { fromGoodCheckpoint });
     process.stderr.write(`resuming run ${run.id} from ${run.lastCheckpointStep !== null ? `the checkpoint at step ${run.lastCheckpointStep}` : 'the start'}\n`);
+    if (damage) {
+      process.stderr.write(`steps ${damage.lostSteps[0]}…${damage.lostSteps[1]} are lost and trained again; the damaged checkpoint was set aside as ${damage.file}.damaged\n`);
+    } else if (fromGoodCheckpoint) {
+      process.stderr.write('its latest checkpoint is whole: nothing is lost\n');
+    }
     return await followRun(service, id, options.data ? ` --data ${dataDir}` : '');
   } finally {
     await service.close();
