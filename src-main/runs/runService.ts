@@ -250,7 +250,8 @@ export class RunService implements P.StudioApi {
     const run = this.store.getRun(runId);
     if (!run) return [];
     const recorded = new Map(this.store.listCheckpoints(runId).map((c) => [c.step, c.bytes]));
-    return listCheckpointFiles(run.runDir ?? runDir(this.opts.dataDir, runId)).map((c) => ({ ...c, dataBytes: recorded.get(c.step) ?? null }));
+    // The run's folder inside this data directory (a stored absolute path may name the folder it was copied from).
+    return listCheckpointFiles(runDir(this.opts.dataDir, runId)).map((c) => ({ ...c, dataBytes: recorded.get(c.step) ?? null }));
   }
 
   /** Whether the run's newest checkpoint is damaged, and which one a resume could use instead. */

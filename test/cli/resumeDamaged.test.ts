@@ -2,16 +2,14 @@
  * `iddpm resume` on a run whose newest checkpoint was cut short, as real CLI processes: plain resume names
  * the file and the flag and exits non-zero; `--from-good-checkpoint` resumes from the older one to the end.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src-main/store';
+import { IDDPM_BIN as bin, trainAndStop } from './stoppedRun';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const bin = path.join(root, 'bin', 'iddpm.mjs');
 const data = mkdtempSync(path.join(os.tmpdir(), 'iddpm-cli-damaged-'));
 afterAll(() => rmSync(data, { recursive: true, force: true }));
 
@@ -22,23 +20,11 @@ function iddpm(...args: string[]) {
 
 describe('iddpm resume with a damaged latest checkpoint', () => {
   it('plain resume names the file and the flag; --from-good-checkpoint resumes from the older checkpoint and finishes', async () => {
-    const train = spawn(process.execPath, [bin, 'train', '--preset', 'tiny-test', '--steps', '14', '--eval-every', '0', '--preview-every', '0', '--gns-every', '0', '--checkpoint-every', '3', '--data', data, '--run-id', 'cut']);
-    train.stdout.on('data', () => {});
-    train.stderr.on('data', () => {});
-    const exited = new Promise<number | null>((resolve) => train.on('exit', (code) => resolve(code)));
-    const store = openStore(path.join(data, 'studio.db'));
-    try {
-      for (let i = 0; i < 1200 && !store.listCheckpoints('cut').some((c) => c.step >= 6); i++) await new Promise((r) => setTimeout(r, 100));
-    } finally {
-      store.close();
-    }
-    train.kill('SIGINT'); // Ctrl-C: checkpoint at the current step, then stop
-    expect(await exited).toBe(130);
-
-    const files = readdirSync(path.join(data, 'runs', 'cut', 'checkpoints')).filter((f) => f.endsWith('.safetensors')).sort();
-    expect(files.length).toBeGreaterThanOrEqual(2);
-    const newest = path.join(data, 'runs', 'cut', 'checkpoints', files.at(-1)!);
-    const goodStep = Number(/step-(\d+)/.exec(files.at(-2)!)![1]);
+    const { code, checkpoints } = await trainAndStop(data, 'cut', 14, 6);
+    expect(code).toBe(130);
+    expect(checkpoints.length).toBeGreaterThanOrEqual(2);
+    const newest = checkpoints.at(-1)!;
+    const goodStep = Number(/step-(\d+)/.exec(checkpoints.at(-2)!)![1]);
     truncateSync(newest, Math.floor(readFileSync(newest).length * 0.9));
 
     const plain = iddpm('resume', 'cut');
