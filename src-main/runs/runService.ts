@@ -20,7 +20,7 @@ import { ApiFailure } from './apiFailure';
 import { METRIC_TO_STORE, toCheckpoint, toEvaluation, toJob, toRunSummary, toSampleSet, toSeries, toVlb, UrlMapper } from './toProtocol';
 import { forkWorker, type WorkerFactory, type WorkerHandle } from './workerHost';
 import { describeOwner, releaseWorkerLock, writeWorkerLock } from './workerLock';
-import { stopTrainingElsewhere, workerOfRun } from './trainingElsewhere';
+import { markInterruptedIfWorkerGone, stopTrainingElsewhere, workerOfRun } from './trainingElsewhere';
 import { removeStaleTempFiles } from './staleTempFiles';
 import { describeDamage, findCheckpointDamage, setAsideDamaged, type CheckpointFile } from './checkpointDamage';
 import type { FromWorker, JobRequest } from './workerMessages';
@@ -114,8 +114,13 @@ export class RunService implements P.StudioApi {
   }
 
   private summary(runId: string): P.RunSummary | null {
-    const r = this.store.getRunSummary(runId);
+    let r = this.store.getRunSummary(runId);
     if (!r) return null;
+    // A run another studio process was training, whose worker has died since (that process crashed):
+    // record it as interrupted here, as the next start-up would.
+    if (r.workerPid !== null && !this.active.has(trainKey(runId)) && markInterruptedIfWorkerGone(this.store, this.opts.dataDir, r)?.alive === false) {
+      r = this.store.getRunSummary(runId)!;
+    }
     const cps = this.store.listCheckpoints(runId);
     return toRunSummary(r, cps.at(-1)?.step ?? null);
   }

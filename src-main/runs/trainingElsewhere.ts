@@ -34,6 +34,20 @@ export function observedStatus(dataDir: string, run: RunRecord): { status: RunSt
   return w.alive ? { status: run.status, reason: run.error } : { status: 'interrupted', reason: goneReason(w.why) };
 }
 
+/**
+ * Records a run whose worker is gone as interrupted (a studio process that crashed cannot record it
+ * itself). Returns the state found; a run that claims no worker is left alone.
+ */
+export function markInterruptedIfWorkerGone(store: Store, dataDir: string, run: RunRecord): WorkerState | null {
+  if (!claimsWorker(run)) return null;
+  const w = workerOfRun(dataDir, run);
+  if (!w.alive) {
+    store.updateRun(run.id, { workerPid: null });
+    store.setStatus(run.id, 'interrupted', goneReason(w.why));
+  }
+  return w;
+}
+
 export type StopElsewhere =
   | { outcome: 'signalled'; lock: WorkerLock }
   | { outcome: 'gone'; why: string }
@@ -47,13 +61,9 @@ export type StopElsewhere =
 export function stopTrainingElsewhere(store: Store, dataDir: string, runId: string): StopElsewhere {
   const run = store.getRun(runId);
   if (!run) throw new Error(`no run '${runId}'`);
-  if (!claimsWorker(run)) return { outcome: 'not-running', status: run.status };
-  const w = workerOfRun(dataDir, run);
-  if (!w.alive) {
-    store.updateRun(runId, { workerPid: null });
-    store.setStatus(runId, 'interrupted', goneReason(w.why));
-    return { outcome: 'gone', why: w.why };
-  }
+  const w = markInterruptedIfWorkerGone(store, dataDir, run);
+  if (!w) return { outcome: 'not-running', status: run.status };
+  if (!w.alive) return { outcome: 'gone', why: w.why };
   process.kill(w.lock.pid, 'SIGTERM');
   return { outcome: 'signalled', lock: w.lock };
 }

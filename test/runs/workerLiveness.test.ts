@@ -114,6 +114,46 @@ describe('worker liveness', () => {
     }
   });
 
+  it('another studio process on the same data: resume is refused naming the owner, and stop reaches the owner’s worker', async () => {
+    harness = await startHarness();
+    const h = harness;
+    const base = getPreset('tiny-test').config;
+    const config = { ...base, training: { ...base.training, maxSteps: 100_000 }, intervals: { ...base.intervals, checkpointEvery: 0, evalEvery: 0, previewEvery: 0, gnsEvery: 0 } };
+    const run = await h.service.createRun({ config, start: true });
+    await h.waitFor(() => h.events.some((e) => e.type === 'metrics' && e.runId === run.id), 'a first step');
+    const web = await createRunService({ dataDir: h.dataDir, face: 'web' });
+    try {
+      expect((await web.listRuns()).find((r) => r.id === run.id)!.status).toBe('running');
+      const db = openStore(path.join(h.dataDir, 'studio.db'));
+      const workerPid = db.getRun(run.id)!.workerPid;
+      db.close();
+      await expect(web.resumeRun(run.id)).rejects.toThrow(`run '${run.id}' is being trained by another studio process (an iddpm command, process ${process.pid}, worker pid ${workerPid})`);
+      await web.stopRun(run.id);
+      const end = await h.waitFor(() => {
+        const e = h.events.filter((x) => x.type === 'run' && x.run.id === run.id).at(-1);
+        return e?.type === 'run' && e.run.status !== 'running' && e.run.status !== 'queued' ? e.run : undefined;
+      }, 'the owner to record the stop');
+      expect(end.status).toBe('stopped');
+      // The owner releases the lock when its worker has exited.
+      await h.waitFor(() => !existsSync(workerLockFile(path.join(h.dataDir, 'runs', run.id))), 'the worker lock to be released');
+    } finally {
+      await web.close();
+    }
+  });
+
+  it('a run that another process marks running with a pid that is no worker of it reads interrupted in a running service', async () => {
+    harness = await startHarness();
+    const run = await harness.service.createRun({ config: getPreset('tiny-test').config });
+    const store = openStore(path.join(harness.dataDir, 'studio.db'));
+    store.setStatus(run.id, 'running');
+    store.updateRun(run.id, { workerPid: bystander() });
+    const seen = (await harness.service.listRuns()).find((r) => r.id === run.id)!;
+    expect(seen.status).toBe('interrupted');
+    expect(seen.reason).toMatch(/is gone/);
+    expect(store.getRun(run.id)).toMatchObject({ status: 'interrupted', workerPid: null });
+    store.close();
+  });
+
   it('resume removes the temp files of the run’s checkpoints, whatever their pid, before its worker starts', async () => {
     harness = await startHarness();
     const run = await harness.service.createRun({ config: { ...getPreset('tiny-test').config, training: { ...getPreset('tiny-test').config.training, maxSteps: 1 } } });
