@@ -79,6 +79,9 @@ describe('runs of other processes', () => {
     }
     expect(workerPid).toBeTruthy();
 
+    const listed = JSON.parse(iddpm('runs', '--json').stdout).find((r: { id: string }) => r.id === 'busy');
+    expect(listed.status).toBe('running');
+
     const resume = iddpm('resume', 'busy');
     expect(resume.code).toBe(1);
     expect(resume.stderr).toMatch(new RegExp(`run 'busy' is being trained by another studio process \\(an iddpm command, process ${train.pid}, worker pid ${workerPid}\\)`));
