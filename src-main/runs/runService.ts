@@ -118,8 +118,12 @@ export class RunService implements P.StudioApi {
     if (!r) return null;
     // A run another studio process was training, whose worker has died since (that process crashed):
     // record it as interrupted here, as the next start-up would.
-    if (r.workerPid !== null && !this.active.has(trainKey(runId)) && markInterruptedIfWorkerGone(this.store, this.opts.dataDir, r)?.alive === false) {
-      r = this.store.getRunSummary(runId)!;
+    if (r.workerPid !== null && !this.active.has(trainKey(runId))) {
+      try {
+        if (markInterruptedIfWorkerGone(this.store, this.opts.dataDir, r)?.alive === false) r = this.store.getRunSummary(runId)!;
+      } catch {
+        // the store cannot be written (read-only folder): show the run as stored
+      }
     }
     const cps = this.store.listCheckpoints(runId);
     return toRunSummary(r, cps.at(-1)?.step ?? null);
@@ -235,7 +239,7 @@ export class RunService implements P.StudioApi {
     // the newest whole one only when asked (its later steps are lost).
     const damage = this.checkpointDamage(runId);
     if (damage) {
-      if (!options?.fromGoodCheckpoint) throw new ApiFailure('conflict', describeDamage(runId, damage), { field: 'checkpoint' });
+      if (!options?.fromGoodCheckpoint) throw new ApiFailure('conflict', describeDamage(runId, damage));
       setAsideDamaged(this.checkpointFiles(runId), damage.goodStep);
       // What was trained after the good checkpoint is trained again: its rows go now, as at any resume.
       this.store.truncateAfter(runId, damage.goodStep ?? 0, { checkpoints: true });

@@ -72,7 +72,7 @@ export async function resumeCommand(argv: string[]): Promise<number> {
     const run: RunSummary = await service.resumeRun(id, { fromGoodCheckpoint });
     process.stderr.write(`resuming run ${run.id} from ${run.lastCheckpointStep !== null ? `the checkpoint at step ${run.lastCheckpointStep}` : 'the start'}\n`);
     if (damage) {
-      process.stderr.write(`steps ${damage.lostSteps[0]}…${damage.lostSteps[1]} are lost and trained again; the damaged checkpoint was set aside as ${damage.file}.damaged\n`);
+      process.stderr.write(`steps ${damage.lostSteps[0]}…${damage.lostSteps[1]} are lost and trained again; the checkpoints after step ${damage.goodStep ?? 0} were set aside as *.damaged (${damage.file}.damaged)\n`);
     } else if (fromGoodCheckpoint) {
       process.stderr.write('its latest checkpoint is whole: nothing is lost\n');
     }
