@@ -405,7 +405,7 @@ export class RunService implements P.StudioApi {
   }
 
   private pump(): void {
-    while (!this.closed && this.active.size < this.maxConcurrent) {
+    while (!this.closed && this.active.size < this.maxConcurrent && this.queue.length) {
       // Work whose previous worker (same run or job) has not exited yet waits for it.
       const next = this.queue.findIndex((q) => !this.active.has(q.kind === 'train' ? trainKey(q.runId) : jobKey(q.jobId)));
       if (next < 0) break;
@@ -524,7 +524,6 @@ export class RunService implements P.StudioApi {
       } catch {
         // already reported through failWork
       }
-      this.active.delete(key);
       if (work.kind === 'train' && worker.pid) {
         try {
           releaseWorkerLock(runDir(this.opts.dataDir, work.runId), worker.pid);
@@ -532,6 +531,7 @@ export class RunService implements P.StudioApi {
           // an unwritable folder: the lock names a dead pid, which every reader treats as gone
         }
       }
+      this.active.delete(key);
       if (!a.finished && a.intent !== 'delete') this.onUnexpectedExit(work, code, signal);
       this.hub.flush();
       this.pump();
