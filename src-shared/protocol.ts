@@ -177,6 +177,24 @@ export interface RunDetail {
   checkpoints: CheckpointInfo[];
   previews: SampleSet[];
   evaluations: Evaluation[];
+  /** Set when the newest checkpoint cannot be resumed from (a stopped or interrupted run only). */
+  checkpointDamage: CheckpointDamage | null;
+}
+
+/** The newest checkpoint of a run is damaged: which file, why, and the newest one a resume can use. */
+export interface CheckpointDamage {
+  file: string;
+  step: number;
+  problem: string;
+  /** The newest whole checkpoint; null when none is: resuming from it starts again from step 0. */
+  goodStep: number | null;
+  /** First and last step that resuming from the good checkpoint trains again (their metrics are replaced). */
+  lostSteps: [number, number];
+}
+
+export interface ResumeOptions {
+  /** Resume from the newest checkpoint that is whole, dropping the damaged newer ones and their steps. */
+  fromGoodCheckpoint?: boolean;
 }
 
 export interface StepRow {
@@ -226,7 +244,7 @@ export interface StudioApi {
   createRun(request: { config: RunConfig; name?: string; preset?: string; start?: boolean }): Promise<RunSummary>;
   startRun(runId: string): Promise<RunSummary>;
   pauseRun(runId: string): Promise<RunSummary>;
-  resumeRun(runId: string): Promise<RunSummary>;
+  resumeRun(runId: string, options?: ResumeOptions): Promise<RunSummary>;
   stopRun(runId: string): Promise<RunSummary>;
   duplicateRun(runId: string): Promise<RunSummary>;
   deleteRun(runId: string): Promise<void>;

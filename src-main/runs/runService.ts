@@ -23,6 +23,10 @@ import { METRIC_TO_STORE, toCheckpoint, toEvaluation, toJob, toRunSummary, toSam
 import { describeWait, type DeviceHolder } from './queueWait';
 import { datasetPathProblem } from './datasetPathCheck';
 import { forkWorker, type WorkerFactory, type WorkerHandle } from './workerHost';
+import { describeOwner, releaseWorkerLock, writeWorkerLock } from './workerLock';
+import { markInterruptedIfWorkerGone, stopTrainingElsewhere, workerOfRun } from './trainingElsewhere';
+import { removeStaleTempFiles } from './staleTempFiles';
+import { describeDamage, findCheckpointDamage, setAsideDamaged, type CheckpointFile } from './checkpointDamage';
 import type { FromWorker, JobRequest } from './workerMessages';
 
 export interface RunServiceOptions {
@@ -77,7 +81,11 @@ export class RunService implements P.StudioApi {
     this.recorder = { store, hub: this.hub, urls: this.urls };
     this.workerFactory = opts.workerFactory ?? forkWorker;
     this.maxConcurrent = opts.maxConcurrent ?? 1;
-    this.recovered = store.markInterruptedOnStartup({ isWorkerAlive }).runs;
+    // A run is still running only if its worker lock names a live process that started when the lock says.
+    this.recovered = store.markInterruptedOnStartup({ isWorkerAlive: (pid, runId) => workerOfRun(opts.dataDir, { id: runId, workerPid: pid }).alive }).runs;
+    for (const r of store.listRuns()) {
+      removeStaleTempFiles(runDir(opts.dataDir, r.id), { trainingActive: r.status === 'running' });
+    }
   }
 
   // ---- events -------------------------------------------------------------------------------------
@@ -110,8 +118,17 @@ export class RunService implements P.StudioApi {
   }
 
   private summary(runId: string): P.RunSummary | null {
-    const r = this.store.getRunSummary(runId);
+    let r = this.store.getRunSummary(runId);
     if (!r) return null;
+    // A run another studio process was training, whose worker has died since (that process crashed):
+    // record it as interrupted here, as the next start-up would.
+    if (r.workerPid !== null && !this.active.has(trainKey(runId))) {
+      try {
+        if (markInterruptedIfWorkerGone(this.store, this.opts.dataDir, r)?.alive === false) r = this.store.getRunSummary(runId)!;
+      } catch {
+        // the store cannot be written (read-only folder): show the run as stored
+      }
+    }
     const cps = this.store.listCheckpoints(runId);
     return toRunSummary(r, cps.at(-1)?.step ?? null);
   }
@@ -142,6 +159,8 @@ export class RunService implements P.StudioApi {
       checkpoints: d.checkpoints.map((c) => toCheckpoint(c, d.run.config.training.emaWarmup === true)),
       previews: d.previews.map((p) => toSampleSet(p, this.store.getSampleSet(p.id)?.images ?? [], this.urls)),
       evaluations: d.evaluations.filter((e) => e.status === 'done').map(toEvaluation),
+      // A running run writes its checkpoints whole; damage matters to a run that is about to resume.
+      checkpointDamage: d.run.status === 'running' || d.run.status === 'queued' ? null : this.checkpointDamage(runId),
     };
   }
 
@@ -208,19 +227,51 @@ export class RunService implements P.StudioApi {
     return s;
   }
 
-  async startRun(runId: string): Promise<P.RunSummary> {
+  async startRun(runId: string, options: P.ResumeOptions = {}): Promise<P.RunSummary> {
     const run = this.requireRun(runId);
-    if (run.status === 'running' || run.status === 'queued') return run;
+    // Ours and still training, or waiting: nothing to do. A worker that already reported its end (it is
+    // only exiting) does not count: the run is resumable, and the queue waits for that worker to exit.
+    const own = this.active.get(trainKey(runId));
+    if ((own && !own.finished) || this.queue.some((w) => w.kind === 'train' && w.runId === runId)) return run;
+    const elsewhere = workerOfRun(this.opts.dataDir, this.store.getRun(runId)!);
+    if (elsewhere.alive) {
+      throw new ApiFailure('conflict', `run '${runId}' is being trained by another studio process (${describeOwner(elsewhere.lock)}): follow it there, or stop it first (iddpm stop ${runId})`);
+    }
+    // Running or queued in the database but owned by no live process: this process takes it over.
     if (run.status === 'done' && run.maxSteps !== null && run.step >= run.maxSteps) {
       throw new ApiFailure('conflict', `run '${runId}' already reached its last step ${run.maxSteps}; duplicate it to train further`);
+    }
+    // A damaged newest checkpoint would fail in the worker after a long start: say so now, and go on from
+    // the newest whole one only when asked (its later steps are lost).
+    const damage = this.checkpointDamage(runId);
+    if (damage) {
+      if (!options?.fromGoodCheckpoint) throw new ApiFailure('conflict', describeDamage(runId, damage));
+      setAsideDamaged(this.checkpointFiles(runId), damage.goodStep);
+      // What was trained after the good checkpoint is trained again: its rows go now, as at any resume.
+      this.store.truncateAfter(runId, damage.goodStep ?? 0, { checkpoints: true });
+      this.store.updateRun(runId, { step: damage.goodStep ?? 0 });
     }
     this.store.setStatus(runId, 'queued', null);
     this.enqueue({ kind: 'train', runId });
     return this.emitRun(runId);
   }
 
-  async resumeRun(runId: string): Promise<P.RunSummary> {
-    return this.startRun(runId);
+  async resumeRun(runId: string, options: P.ResumeOptions = {}): Promise<P.RunSummary> {
+    return this.startRun(runId, options);
+  }
+
+  /** The run's checkpoint files on disk (oldest first) with the tensor bytes the store recorded for each. */
+  private checkpointFiles(runId: string): CheckpointFile[] {
+    const run = this.store.getRun(runId);
+    if (!run) return [];
+    const recorded = new Map(this.store.listCheckpoints(runId).map((c) => [c.step, c.bytes]));
+    // The run's folder inside this data directory (a stored absolute path may name the folder it was copied from).
+    return listCheckpointFiles(runDir(this.opts.dataDir, runId)).map((c) => ({ ...c, dataBytes: recorded.get(c.step) ?? null }));
+  }
+
+  /** Whether the run's newest checkpoint is damaged, and which one a resume could use instead. */
+  checkpointDamage(runId: string): P.CheckpointDamage | null {
+    return findCheckpointDamage(this.checkpointFiles(runId), this.store.getRun(runId)?.step ?? 0);
   }
 
   async pauseRun(runId: string): Promise<P.RunSummary> {
@@ -246,6 +297,8 @@ export class RunService implements P.StudioApi {
       a.worker.send({ type: 'stop' }); // the worker checkpoints at its current step, then exits
       return run;
     }
+    // Trained by another studio process: its worker stops on SIGTERM (if it is still that worker).
+    if (stopTrainingElsewhere(this.store, this.opts.dataDir, runId).outcome === 'gone') return this.emitRun(runId);
     return run;
   }
 
@@ -356,7 +409,10 @@ export class RunService implements P.StudioApi {
   private pump(): void {
     let started = false;
     while (!this.closed && this.active.size < this.maxConcurrent && this.queue.length) {
-      const w = this.queue.shift()!;
+      // Work whose previous worker (same run or job) has not exited yet waits for it.
+      const next = this.queue.findIndex((q) => !this.active.has(q.kind === 'train' ? trainKey(q.runId) : jobKey(q.jobId)));
+      if (next < 0) break;
+      const [w] = this.queue.splice(next, 1);
       started = true;
       try {
         if (w.kind === 'train') this.launchTraining(w.runId);
@@ -396,8 +452,12 @@ export class RunService implements P.StudioApi {
   private launchTraining(runId: string): void {
     const run = this.store.getRun(runId);
     if (!run) return;
+    // Another studio process started it meanwhile (it was queued in both): never train one run twice.
+    if (workerOfRun(this.opts.dataDir, run).alive) return void this.emitRun(runId);
     const dir = run.runDir ?? runDir(this.opts.dataDir, runId);
     ensureDir(dir);
+    // Nothing trains this run now: temp files of its checkpoints are leftovers of a killed writer.
+    removeStaleTempFiles(runDir(this.opts.dataDir, runId), { trainingActive: false });
     const latest = listCheckpointFiles(dir).at(-1);
     const resumeStep = latest?.step ?? 0;
     // Rows after the checkpoint will be trained again: drop them so the series stays one line.
@@ -448,7 +508,7 @@ export class RunService implements P.StudioApi {
     const key = work.kind === 'train' ? trainKey(work.runId) : jobKey(work.jobId);
     const a: Active = { work, worker, intent: null, finished: false, resumeStep, writer: null };
     this.active.set(key, a);
-    if (work.kind === 'train') this.store.updateRun(work.runId, { workerPid: worker.pid ?? null });
+    if (work.kind === 'train') this.claimRun(work.runId, worker.pid);
     const writer =
       work.kind === 'train'
         ? this.store.metricsWriter(work.runId, {
@@ -466,7 +526,7 @@ export class RunService implements P.StudioApi {
       try {
         if (msg.type === 'ready') {
           // Some process hosts (Electron's utilityProcess) know their pid only once the child runs.
-          if (work.kind === 'train' && worker.pid) this.store.updateRun(work.runId, { workerPid: worker.pid });
+          if (work.kind === 'train' && worker.pid) this.claimRun(work.runId, worker.pid);
           worker.send({ type: 'start', job: request });
         }
         else if (work.kind === 'train') this.onTrainMessage(a, work.runId, msg, writer!);
@@ -484,11 +544,31 @@ export class RunService implements P.StudioApi {
       } catch {
         // already reported through failWork
       }
+      if (work.kind === 'train' && worker.pid) {
+        try {
+          releaseWorkerLock(runDir(this.opts.dataDir, work.runId), worker.pid);
+        } catch {
+          // an unwritable folder: the lock names a dead pid, which every reader treats as gone
+        }
+      }
       this.active.delete(key);
       if (!a.finished && a.intent !== 'delete') this.onUnexpectedExit(work, code, signal);
       this.hub.flush();
       this.pump();
     });
+  }
+
+  /**
+   * Records that `pid` trains the run: first the worker lock (pid + process start time), then the pid in
+   * the store, so that whoever reads the pid can also check that it is still this worker.
+   */
+  private claimRun(runId: string, pid: number | undefined): void {
+    if (pid) {
+      const folder = runDir(this.opts.dataDir, runId);
+      ensureDir(folder);
+      writeWorkerLock(folder, { runId, pid, ownerPid: process.pid, face: this.opts.face });
+    }
+    this.store.updateRun(runId, { workerPid: pid ?? null });
   }
 
   private onTrainMessage(a: Active, runId: string, msg: FromWorker, writer: ReturnType<Store['metricsWriter']>): void {
@@ -629,19 +709,11 @@ export class RunService implements P.StudioApi {
     const deadline = Date.now() + timeoutMs;
     while (this.active.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const a of this.active.values()) a.worker.kill('SIGKILL');
+    // Their exit handlers still record the end: let them run before the store closes.
+    const killedBy = Date.now() + 5000;
+    while (this.active.size && Date.now() < killedBy) await new Promise((r) => setTimeout(r, 20));
     this.hub.close();
     this.store.close();
-  }
-}
-
-/** Whether a worker process of another studio process is still alive (signal 0 probes without killing). */
-function isWorkerAlive(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

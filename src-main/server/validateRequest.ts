@@ -109,7 +109,18 @@ const PARAM_CHECKS: Record<ApiMethod, { max: number; check: (p: unknown[]) => vo
   },
   startRun: { max: 1, check: ([id]) => void runId(id) },
   pauseRun: { max: 1, check: ([id]) => void runId(id) },
-  resumeRun: { max: 1, check: ([id]) => void runId(id) },
+  resumeRun: {
+    max: 2,
+    check: ([id, opts]) => {
+      runId(id);
+      optional(opts, (o) => {
+        if (!isObject(o)) fail('resumeRun options must be { fromGoodCheckpoint?: boolean }');
+        const unknown = Object.keys(o).filter((k) => k !== 'fromGoodCheckpoint');
+        if (unknown.length) fail(`resumeRun options: unknown field '${unknown[0]}' (known: fromGoodCheckpoint)`);
+        optional(o.fromGoodCheckpoint, (v) => (typeof v === 'boolean' ? v : fail('fromGoodCheckpoint must be true or false')));
+      });
+    },
+  },
   stopRun: { max: 1, check: ([id]) => void runId(id) },
   duplicateRun: { max: 1, check: ([id]) => void runId(id) },
   deleteRun: { max: 1, check: ([id]) => void runId(id) },

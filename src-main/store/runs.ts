@@ -197,7 +197,7 @@ export class RunsTable {
    * checkpointed when they paused). Runs whose worker process is still alive belong to another studio
    * process and are left alone.
    */
-  markInterrupted(isWorkerAlive: (pid: number) => boolean = () => false): { interrupted: string[]; stillRunning: string[] } {
+  markInterrupted(isWorkerAlive: (pid: number, runId: string) => boolean = () => false): { interrupted: string[]; stillRunning: string[] } {
     const now = this.now();
     const candidates = this.db
       .prepare<[], { id: string; worker_pid: number | null }>(
@@ -206,7 +206,7 @@ export class RunsTable {
       .all();
     // Another studio process (iddpm train in a terminal, serve, the app) may be training right now: a run
     // whose worker is alive is not interrupted, and keeps its pid.
-    const stillRunning = candidates.filter((r) => r.worker_pid !== null && isWorkerAlive(r.worker_pid)).map((r) => r.id);
+    const stillRunning = candidates.filter((r) => r.worker_pid !== null && isWorkerAlive(r.worker_pid, r.id)).map((r) => r.id);
     const ids = candidates.map((r) => r.id).filter((id) => !stillRunning.includes(id));
     if (ids.length) {
       this.db

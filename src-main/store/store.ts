@@ -215,7 +215,7 @@ export class Store {
    * Call once when the studio starts, before any worker: runs left 'running' (or queued with a worker)
    * become 'interrupted', jobs left 'running' become 'failed'.
    */
-  markInterruptedOnStartup(opts: { isWorkerAlive?: (pid: number) => boolean } = {}): StartupRecovery {
+  markInterruptedOnStartup(opts: { isWorkerAlive?: (pid: number, runId: string) => boolean } = {}): StartupRecovery {
     return this.tx(() => {
       const { interrupted, stillRunning } = this.runs.markInterrupted(opts.isWorkerAlive);
       // Jobs carry no worker pid: while another studio process is alive its jobs may be running, so they

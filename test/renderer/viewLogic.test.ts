@@ -8,6 +8,7 @@ import { inFormWords } from '../../src-renderer/src/views/newrun/formWords';
 import { labelDigits, logTickLabel, thinLogTicks } from '../../src-renderer/src/charts/logTicks';
 import { smoothEma } from '../../src-renderer/src/charts/smooth';
 import { parseNumber, parseNumberList } from '../../src-renderer/src/views/newrun/fields';
+import { damageText, resumeFromGoodLabel } from '../../src-renderer/src/views/detail/checkpointDamage';
 
 describe('run actions', () => {
   it('offers Resume for failed, interrupted and stopped runs, never for running ones', () => {
@@ -154,5 +155,16 @@ describe('New run messages in the form’s words', () => {
       'Heads on the way up 0 must be a positive integer, or -1 for the same as Attention heads.',
     );
     expect(inFormWords('training.seed is missing: set it (withDefaults fills every field).')).toBe('Seed is missing: set it.');
+  });
+});
+
+describe('damaged checkpoint note', () => {
+  const damage = { file: '/d/runs/r/checkpoints/step-00000020.safetensors', step: 20, problem: 'it is truncated: 10 of its 20 bytes are on disk', goodStep: 10, lostSteps: [11, 23] as [number, number] };
+  it('names the step to resume from and the steps that are lost', () => {
+    expect(resumeFromGoodLabel(damage)).toBe('Resume from step 10 (steps 11…23 are lost)');
+    expect(resumeFromGoodLabel({ ...damage, goodStep: null, lostSteps: [1, 23] })).toBe('Resume from step 0 (steps 1…23 are lost)');
+  });
+  it('names the file and the problem', () => {
+    expect(damageText(damage)).toBe('The latest checkpoint (step-00000020.safetensors, step 20) cannot be resumed from: it is truncated: 10 of its 20 bytes are on disk. The newest whole checkpoint is at step 10.');
   });
 });

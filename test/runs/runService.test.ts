@@ -2,7 +2,7 @@
  * The run service with its real parts: a SQLite file in a temp dir and real worker processes.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getPreset } from '../../src-shared/config/presets';
@@ -10,6 +10,7 @@ import type { RunConfig } from '../../src-shared/config/runConfig';
 import type { RunSummary, StudioEvent } from '../../src-shared/protocol';
 import { createRunService } from '../../src-main/runs/runService';
 import { openStore } from '../../src-main/store';
+import { writeWorkerLock } from '../../src-main/runs/workerLock';
 import { startHarness, type Harness } from './serviceHarness';
 
 const FINAL = ['done', 'failed', 'interrupted', 'stopped', 'paused'];
@@ -158,6 +159,9 @@ describe('run service', () => {
     await harness.service.close();
     const other = spawn('sleep', ['30']);
     try {
+      // The other studio process took the run: it holds the worker lock for its worker.
+      mkdirSync(path.join(harness.dataDir, 'runs', run.id), { recursive: true });
+      writeWorkerLock(path.join(harness.dataDir, 'runs', run.id), { runId: run.id, pid: other.pid!, ownerPid: other.pid!, face: 'web' });
       const store = openStore(path.join(harness.dataDir, 'studio.db'));
       store.setStatus(run.id, 'running');
       store.updateRun(run.id, { workerPid: other.pid! });

@@ -301,7 +301,7 @@ export class FakeBackend implements StudioBackend {
   }
   async runDetail(runId: string, _points: number) {
     const run = this.run(runId);
-    return { run, series: {}, vlbSteps: [], latestVlb: null, gns: [], samplerWeights: null, checkpoints: [], previews: [], evaluations: [] };
+    return { run, series: {}, vlbSteps: [], latestVlb: null, gns: [], samplerWeights: null, checkpoints: [], previews: [], evaluations: [], checkpointDamage: null };
   }
   async series() {
     return {};

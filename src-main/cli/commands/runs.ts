@@ -5,6 +5,8 @@
 import type { RunSummary } from '../../../src-shared/protocol';
 import { listCheckpoints, runDir } from '../../runs/runFiles';
 import { toRunSummary } from '../../runs/toProtocol';
+import { describeOwner } from '../../runs/workerLock';
+import { observedStatus, stopTrainingElsewhere } from '../../runs/trainingElsewhere';
 import { openStore } from '../../store';
 import type { RunSummary as StoreRunSummary } from '../../store/types';
 import { expectPositional, helpText, parseArgs, UsageError, type OptionSpec } from '../args';
@@ -21,7 +23,11 @@ export const runsUsage = helpText(
   "iddpm runs [RUN_ID] [--json] [--data DIR]\n\nWithout RUN_ID: every run with its name, status, step, last loss, best NLL and newest checkpoint.\nWith RUN_ID: that run's checkpoint files (give one to iddpm sample or iddpm eval).",
   LIST_OPTIONS,
 );
-export const resumeUsage = helpText('iddpm resume RUN_ID [--data DIR]', DATA);
+const RESUME_OPTIONS: Record<string, OptionSpec> = {
+  ...DATA,
+  'from-good-checkpoint': { type: 'boolean', description: 'when the latest checkpoint is damaged, resume from the newest whole one (the steps after it are trained again)' },
+};
+export const resumeUsage = helpText('iddpm resume RUN_ID [--from-good-checkpoint] [--data DIR]', RESUME_OPTIONS);
 export const stopUsage = helpText('iddpm stop RUN_ID [--data DIR]', DATA);
 
 /** Names longer than this are cut with an ellipsis so the table stays one line per run. */
@@ -52,7 +58,11 @@ export async function runsCommand(argv: string[]): Promise<number> {
   try {
     if (positional[0]) return listRunCheckpoints(store.listRuns().find((r) => r.id === positional[0]), positional[0], dataDir, options);
     // The same summaries the Runs view gets (best NLL: the lowest of evaluations and VLB snapshots).
-    const runs = store.listRuns().map((r) => toRunSummary(r, store.listCheckpoints(r.id).at(-1)?.step ?? null));
+    // A run whose worker is gone shows as interrupted (as the next studio start records it) without writing.
+    const runs = store.listRuns().map((r) => {
+      const seen = observedStatus(dataDir, r);
+      return toRunSummary({ ...r, status: seen.status, error: seen.reason }, store.listCheckpoints(r.id).at(-1)?.step ?? null);
+    });
     if (options.json) {
       process.stdout.write(`${JSON.stringify(runs.map(({ config: _config, ...summary }) => summary), null, 2)}\n`);
       return 0;
@@ -99,7 +109,7 @@ function listRunCheckpoints(run: StoreRunSummary | undefined, id: string, dataDi
 }
 
 export async function resumeCommand(argv: string[]): Promise<number> {
-  const { positional, options } = parseArgs(argv, DATA);
+  const { positional, options } = parseArgs(argv, RESUME_OPTIONS);
   if (options.help) return void process.stdout.write(resumeUsage), 0;
   const id = positional[0];
   if (!id) throw new UsageError(`give the run id to resume (see iddpm runs)\n\n${resumeUsage}`);
@@ -109,8 +119,15 @@ export async function resumeCommand(argv: string[]): Promise<number> {
   const { createRunService } = await import('../../runs/runService');
   const service = await createRunService({ dataDir, face: 'cli' });
   try {
-    const run: RunSummary = await service.resumeRun(id);
+    const fromGoodCheckpoint = options['from-good-checkpoint'] === true;
+    const damage = fromGoodCheckpoint ? service.checkpointDamage(id) : null;
+    const run: RunSummary = await service.resumeRun(id, { fromGoodCheckpoint });
     process.stderr.write(`resuming run ${run.id} from ${run.lastCheckpointStep !== null ? `the checkpoint at step ${run.lastCheckpointStep}` : 'the start'}\n`);
+    if (damage) {
+      process.stderr.write(`steps ${damage.lostSteps[0]}…${damage.lostSteps[1]} are lost and trained again; the checkpoints after step ${damage.goodStep ?? 0} were set aside as *.damaged (${damage.file}.damaged)\n`);
+    } else if (fromGoodCheckpoint) {
+      process.stderr.write('its latest checkpoint is whole: nothing is lost\n');
+    }
     return await followRun(service, id, dataFlagOf(options));
   } finally {
     await service.close();
@@ -123,29 +140,36 @@ export async function stopCommand(argv: string[]): Promise<number> {
   const id = positional[0];
   if (!id) throw new UsageError(`give the run id to stop (see iddpm runs)\n\n${stopUsage}`);
   expectPositional(positional, ['RUN_ID'], stopUsage);
-  const store = openStore(requireStudioDb(dataDirOf(options), id));
+  const dataDir = dataDirOf(options);
+  const store = openStore(requireStudioDb(dataDir, id));
   try {
     const run = store.getRun(id);
     if (!run) throw new UsageError(`no run '${id}' in this data directory (see iddpm runs)`);
-    if (run.status === 'queued') {
+    if (run.status === 'queued' && run.workerPid === null) {
       store.setStatus(id, 'stopped', null);
       process.stdout.write(`run ${id} was queued; it is now stopped\n`);
       return 0;
     }
-    if (run.status !== 'running' || !run.workerPid) {
-      process.stdout.write(`run ${id} is not running (status ${run.status})\n`);
-      return 0;
-    }
     // The worker belongs to whichever process started it (iddpm train, serve or the app): SIGTERM asks it
-    // to checkpoint and stop, and that process records the run as stopped.
+    // to checkpoint and stop, and that process records the run as stopped. Only a worker whose lock proves
+    // it is still that run's worker is signalled; a stale pid may belong to any program by now.
+    let result;
     try {
-      process.kill(run.workerPid, 'SIGTERM');
+      result = stopTrainingElsewhere(store, dataDir, id);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ESRCH' ? 'that process no longer exists' : code === 'EPERM' ? 'it belongs to another user' : (e as Error).message;
-      throw new Error(`cannot signal the worker (pid ${run.workerPid}) of run ${id}: ${why}`);
+      const why = code === 'ESRCH' ? 'that process no longer exists' : code === 'EPERM' ? 'it belongs to another user: stop it as that user' : (e as Error).message;
+      throw new Error(`cannot signal the worker of run ${id}: ${why}`);
     }
-    process.stdout.write(`asked run ${id} to stop (worker pid ${run.workerPid}); it checkpoints at its current step and ends as stopped\n`);
+    if (result.outcome === 'not-running') {
+      process.stdout.write(`run ${id} is not running (status ${result.status})\n`);
+      return 0;
+    }
+    if (result.outcome === 'gone') {
+      process.stdout.write(`run ${id} is not running: ${result.why}. Nothing was signalled; the run is now marked interrupted (resume with: iddpm resume ${id}${dataFlagOf(options)})\n`);
+      return 0;
+    }
+    process.stdout.write(`asked run ${id} to stop (${describeOwner(result.lock)}); it checkpoints at its current step and ends as stopped\n`);
     return 0;
   } finally {
     store.close();

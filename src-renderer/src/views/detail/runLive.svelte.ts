@@ -5,6 +5,7 @@
  * so the charts redraw at most that often.
  */
 import type {
+  CheckpointDamage,
   CheckpointInfo,
   Evaluation,
   GnsPoint,
@@ -41,6 +42,8 @@ export class RunLive {
   checkpoints: CheckpointInfo[] = $state.raw([]);
   previews: SampleSet[] = $state.raw([]);
   evaluations: Evaluation[] = $state.raw([]);
+  /** The newest checkpoint is damaged (only for a run that is not running). */
+  checkpointDamage: CheckpointDamage | null = $state.raw(null);
 
   private readonly bump = frameThrottle(() => this.version++);
 
@@ -67,6 +70,7 @@ export class RunLive {
       this.checkpoints = d.checkpoints;
       this.previews = [...d.previews].sort((a, b) => b.createdAt - a.createdAt);
       this.evaluations = d.evaluations;
+      this.checkpointDamage = d.checkpointDamage;
       this.error = null;
       this.version++;
     } catch (e) {
@@ -83,6 +87,7 @@ export class RunLive {
         // running, never let the shown step fall behind the rows already drawn.
         if (this.run && this.run.status === e.run.status && e.run.step < this.run.step) this.run = { ...e.run, step: this.run.step };
         else this.run = e.run;
+        if (e.run.status === 'running' || e.run.status === 'queued') this.checkpointDamage = null;
         break;
       case 'metrics':
         if (e.runId === this.runId) this.appendRows(e.rows);
