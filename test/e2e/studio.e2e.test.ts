@@ -14,7 +14,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { readPngText } from '../../src-main/imageio/png';
-import { readZip } from '../../src-main/server/unzip';
+import { readZip } from '../../src-main/imageio/unzip';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const root = path.resolve(import.meta.dirname, '..', '..');

@@ -1,7 +1,7 @@
 /** The tiny zip reader (Electron export, e2e) against the service's zip writer and a deflating writer. */
 import { describe, expect, it } from 'vitest';
 import { createZip } from '../../src-main/imageio/zip';
-import { isSafeEntryName, readZip } from '../../src-main/server/unzip';
+import { isSafeEntryName, readZip } from '../../src-main/imageio/unzip';
 import { writeZip } from './helpers';
 
 describe('readZip', () => {
