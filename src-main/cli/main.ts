@@ -4,6 +4,7 @@
  */
 import { UsageError } from './args';
 import { evalCommand, evalUsage } from './commands/eval';
+import { importCommand, importUsage } from './commands/import';
 import { resumeCommand, resumeUsage, runsCommand, runsUsage, stopCommand, stopUsage } from './commands/runs';
 import { sampleCommand, sampleUsage } from './commands/sample';
 import { serveCommand, serveUsage } from './commands/serve';
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   runs: { run: runsCommand, usage: runsUsage, summary: 'list the runs of the data directory with status, step and reason' },
   resume: { run: resumeCommand, usage: resumeUsage, summary: 'continue a stopped, paused or interrupted run from its last checkpoint' },
   stop: { run: stopCommand, usage: stopUsage, summary: 'ask a running run to checkpoint and stop' },
+  import: { run: importCommand, usage: importUsage, summary: 'make a run of a reference (PyTorch) log directory or .pt checkpoint' },
   serve: { run: serveCommand, usage: serveUsage, summary: 'the studio in a browser: web face on 127.0.0.1 with a token URL' },
 };
 

@@ -12,10 +12,11 @@ import { flatLayout, flatten, unflatten, type FlatLayout } from '../train/flatPa
 import { buildLayout, type UNetLayout } from '../unet/layout';
 import { unetSpecFromConfig } from '../unet/spec';
 import { fromReferenceLayout, toReferenceLayout, disposeWeights, type WeightMap } from '../unet/weights';
-import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors';
+import { readSafetensors, writeSafetensors, type NamedArray } from '../../imageio/safetensors';
 
-export const CHECKPOINT_FORMAT = 'iddpm-studio-checkpoint';
-export const CHECKPOINT_VERSION = '1';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMetadata } from '../../imageio/checkpointFormat';
+
+export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION };
 
 function flatToReference(fl: FlatLayout, flat: Float32Array, prefix: string, out: Map<string, NamedArray>): void {
   const t = tf.tensor1d(flat);
@@ -61,7 +62,7 @@ export function writeTrainCheckpoint(file: string, s: TrainerSnapshot): number {
     tensors.set('sampler.loss_history', { dtype: 'F64', shape: [T, s.sampler.history.length / T], data: Float64Array.from(s.sampler.history) });
     tensors.set('sampler.loss_counts', { dtype: 'I32', shape: [T], data: Int32Array.from(s.sampler.counts) });
   }
-  const metadata: Record<string, string> = {
+  const metadata: CheckpointMetadata = {
     format: CHECKPOINT_FORMAT,
     format_version: CHECKPOINT_VERSION,
     step: String(s.step),
@@ -73,7 +74,7 @@ export function writeTrainCheckpoint(file: string, s: TrainerSnapshot): number {
     gns: JSON.stringify(s.gns),
     nan: JSON.stringify(s.nan),
   };
-  writeSafetensors(file, { tensors, metadata });
+  writeSafetensors(file, { tensors, metadata: { ...metadata } });
   let bytes = 0;
   for (const t of tensors.values()) bytes += t.data.byteLength;
   return bytes;
