@@ -4,6 +4,7 @@
  */
 import { UsageError } from './args';
 import { evalCommand, evalUsage } from './commands/eval';
+import { exportReferenceCommand, exportReferenceUsage } from './commands/exportReference';
 import { importCommand, importUsage } from './commands/import';
 import { resumeCommand, resumeUsage, runsCommand, runsUsage, stopCommand, stopUsage } from './commands/runs';
 import { sampleCommand, sampleUsage } from './commands/sample';
@@ -18,11 +19,13 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   resume: { run: resumeCommand, usage: resumeUsage, summary: 'continue a stopped, paused or interrupted run from its last checkpoint' },
   stop: { run: stopCommand, usage: stopUsage, summary: 'ask a running run to checkpoint and stop' },
   import: { run: importCommand, usage: importUsage, summary: 'make a run of a reference (PyTorch) log directory or .pt checkpoint' },
+  'export-reference': { run: exportReferenceCommand, usage: exportReferenceUsage, summary: 'write a run as .pt files, image folder and launch.sh for the reference code on a cluster' },
   serve: { run: serveCommand, usage: serveUsage, summary: 'the studio in a browser: web face on 127.0.0.1 with a token URL' },
 };
 
 export function mainUsage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)}${c.summary}`);
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length)) + 2;
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`);
   return `iddpm — Improved DDPM studio\n\nUsage: iddpm <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'iddpm <command> --help' for its options.\n`;
 }
 

@@ -47,5 +47,12 @@ describe('iddpm import', () => {
     const s = iddpm('sample', ckpt.path, '--sampler', 'ddim', '--steps', '2', '--count', '2', '--out', out);
     expect(s.code, s.stderr).toBe(0);
     expect(readdirSync(out).filter((f) => f.startsWith('sample-'))).toHaveLength(2);
+
+    // …and goes back out for the cluster, naming what the reference's flags cannot say (8 px, channel_mult (1)).
+    const exportDir = path.join(data, 'handoff');
+    const e = iddpm('export-reference', result.runId, '--out', exportDir, '--no-images');
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/note: model\.imageSize 8: the reference supports 32, 64, 256/);
+    expect(readdirSync(exportDir).sort()).toEqual(['README.md', 'ema_0.9999_000004.pt', 'launch.sh', 'model000004.pt', 'opt000004.pt', 'studio-export.json']);
   });
 });
