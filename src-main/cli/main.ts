@@ -5,6 +5,7 @@
 import { UsageError } from './args';
 import { evalCommand, evalUsage } from './commands/eval';
 import { exportReferenceCommand, exportReferenceUsage } from './commands/exportReference';
+import { followCommand, followUsage } from './commands/follow';
 import { importCommand, importUsage } from './commands/import';
 import { resumeCommand, resumeUsage, runsCommand, runsUsage, stopCommand, stopUsage } from './commands/runs';
 import { sampleCommand, sampleUsage } from './commands/sample';
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   stop: { run: stopCommand, usage: stopUsage, summary: 'ask a running run to checkpoint and stop' },
   import: { run: importCommand, usage: importUsage, summary: 'make a run of a reference (PyTorch) log directory or .pt checkpoint' },
   'export-reference': { run: exportReferenceCommand, usage: exportReferenceUsage, summary: 'write a run as .pt files, image folder and launch.sh for the reference code on a cluster' },
+  follow: { run: followCommand, usage: followUsage, summary: 'watch a reference run\'s log directory and add its progress and checkpoints as they appear' },
   serve: { run: serveCommand, usage: serveUsage, summary: 'the studio in a browser: web face on 127.0.0.1 with a token URL' },
 };
 

@@ -240,11 +240,11 @@ images per step (global batch ${flags.batch_size * processes}).
 ## Follow it here
 
 \`\`\`sh
-iddpm follow /shared/logs/${runId} --flags "$(grep -h '_FLAGS=' launch.sh | cut -d'"' -f2 | tr '\\n' ' ')"
+iddpm follow /shared/logs/${runId} --run ${runId}
 \`\`\`
 
-adds the cluster's progress rows and checkpoints to a studio run as they are written, so the usual charts,
-sampling and evaluation work on them.
+adds the cluster's progress rows and checkpoints to this run in the studio as they are written, so the usual
+charts, sampling and evaluation work on them (\`--flags-file launch.sh\` instead of \`--run\` makes a new run).
 
 ## What did not carry over
 

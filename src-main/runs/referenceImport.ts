@@ -127,6 +127,73 @@ export function importSampleBatch(store: Store, runId: string, dir: string, conf
   });
 }
 
+/** A reference run's files that decide its config: the checkpoint to read shapes from, and what else is known. */
+export interface CreateImportedRunInput {
+  store: Store;
+  dataDir: string;
+  /** The imported folder or file, resolved. */
+  source: string;
+  logDir: ReferenceLogDir;
+  /** The checkpoint whose model file shows the architecture. */
+  shapesFrom: ReferenceCheckpointFiles;
+  flags?: Readonly<Record<string, unknown>>;
+  name?: string;
+}
+
+/**
+ * Checks the config a reference run implies (throwing, with nothing created, when it cannot be imported) and
+ * creates the stopped studio run with its folder and import record. Files are brought in by the caller.
+ */
+export function createImportedRun(input: CreateImportedRunInput): { runId: string; dir: string; config: RunConfig; notes: string[] } {
+  const { store, dataDir, source, logDir } = input;
+  const model = readStateDict(input.shapesFrom.model);
+  const arch = inferArchitecture(model, input.shapesFrom.model);
+  const sample = logDir.samples[0];
+  const { config, notes } = referenceConfig({
+    flags: input.flags ?? {},
+    arch,
+    imageSizeHint: sample ? { size: sample.size, from: path.basename(sample.file) } : undefined,
+    emaRates: [...new Set(logDir.checkpoints.flatMap((c) => [...c.ema.keys()]))].sort(),
+    source,
+  });
+  const runId = newRunId(dataDir, new Date(), (id) => store.getRun(id) !== null);
+  const dir = runDir(dataDir, runId);
+  store.createRun({
+    id: runId,
+    name: input.name?.trim() || `imported ${path.basename(source)}`,
+    config,
+    status: 'stopped',
+    runDir: dir,
+    maxSteps: null,
+    dataset: config.dataset.path ?? null,
+  });
+  mkdirSync(dir, { recursive: true });
+  const record: ImportRecord = { source, flags: { ...(input.flags ?? {}) }, notes, importedAt: new Date().toISOString() };
+  writeFileSync(path.join(dir, IMPORT_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+  return { runId, dir, config, notes };
+}
+
+/** Removes a run that could not be completed, with its folder; the source files are never touched. */
+export function discardRun(store: Store, runId: string, dir: string): void {
+  store.deleteRun(runId);
+  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** The run created earlier from this reference folder or file, if any (by the import record in run folders). */
+export function findImportedRun(store: Store, source: string): string | null {
+  const wanted = path.resolve(source);
+  for (const run of store.listRuns()) {
+    const rec = run.runDir ? path.join(run.runDir, IMPORT_RECORD) : null;
+    if (!rec || !existsSync(rec)) continue;
+    try {
+      if ((JSON.parse(readFileSync(rec, 'utf8')) as ImportRecord).source === wanted) return run.id;
+    } catch {
+      // an unreadable record belongs to no source
+    }
+  }
+  return null;
+}
+
 export function importReferenceRun(opts: ImportReferenceOptions): ImportReferenceResult {
   const source = path.resolve(opts.source);
   let isDir: boolean;
@@ -138,34 +205,11 @@ export function importReferenceRun(opts: ImportReferenceOptions): ImportReferenc
   const logDir = isDir ? scanReferenceLogDir(source) : singleFile(source);
   const latest = logDir.checkpoints.at(-1);
   if (!latest) throw new Error(`cannot import ${source}: it has no model<step>.pt checkpoint (the reference's train_util.py writes model000000.pt, …)`);
-
   // Everything that can be refused is checked before the run exists.
-  const latestModel = readStateDict(latest.model);
-  const arch = inferArchitecture(latestModel, latest.model);
-  const sample = logDir.samples[0];
-  const { config, notes } = referenceConfig({
-    flags: opts.flags ?? {},
-    arch,
-    imageSizeHint: sample ? { size: sample.size, from: path.basename(sample.file) } : undefined,
-    emaRates: [...new Set(logDir.checkpoints.flatMap((c) => [...c.ema.keys()]))].sort(),
-    source,
-  });
   const progressRows = logDir.progress ? parseProgressCsv(readFileSync(logDir.progress, 'utf8'), logDir.progress).rows : [];
-
-  const { store, dataDir } = opts;
-  const runId = newRunId(dataDir, new Date(), (id) => store.getRun(id) !== null);
-  const dir = runDir(dataDir, runId);
-  store.createRun({
-    id: runId,
-    name: opts.name?.trim() || `imported ${path.basename(source)}`,
-    config,
-    status: 'stopped',
-    runDir: dir,
-    maxSteps: null,
-    dataset: config.dataset.path ?? null,
-  });
+  const { store } = opts;
+  const { runId, dir, config, notes } = createImportedRun({ store, dataDir: opts.dataDir, source, logDir, shapesFrom: latest, flags: opts.flags, name: opts.name });
   try {
-    mkdirSync(dir, { recursive: true });
     for (const c of logDir.checkpoints) notes.push(...importReferenceCheckpoint(store, runId, dir, config, c));
     const metrics = progressToMetrics(progressRows, config);
     store.appendStepMetrics(runId, metrics);
@@ -175,13 +219,13 @@ export function importReferenceRun(opts: ImportReferenceOptions): ImportReferenc
       sampleSets++;
     }
     store.updateRun(runId, { step: latest.step });
-    const record: ImportRecord = { source, flags: { ...(opts.flags ?? {}) }, notes, importedAt: new Date().toISOString() };
-    writeFileSync(path.join(dir, IMPORT_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+    const recordFile = path.join(dir, IMPORT_RECORD);
+    const record = JSON.parse(readFileSync(recordFile, 'utf8')) as ImportRecord;
+    writeFileSync(recordFile, `${JSON.stringify({ ...record, notes }, null, 2)}\n`);
     return { runId, config, notes, checkpoints: logDir.checkpoints.length, metricRows: metrics.length, sampleSets };
   } catch (e) {
     // No half-imported run: the source is untouched, so the user can fix the cause and import again.
-    store.deleteRun(runId);
-    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    discardRun(store, runId, dir);
     throw e;
   }
 }

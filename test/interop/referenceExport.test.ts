@@ -4,7 +4,7 @@
  * flags of launch.sh, and giving the studio's UNet outputs.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import { disposeWeights } from '../../src-main/engine/unet/weights';
 import { readSafetensors } from '../../src-main/imageio/safetensors';
 import { readTorchFile, type TorchTensor } from '../../src-main/interop/torchFile';
 import { exportForReference, type ExportForReferenceResult } from '../../src-main/runs/referenceExport';
+import { ReferenceFollower } from '../../src-main/runs/referenceFollow';
 import { checkpointFile } from '../../src-main/runs/runFiles';
 import { expectClose, useCpuBackend } from '../golden/goldenFile';
 import { tempStore, type TempStore } from '../store/helpers';
@@ -140,5 +141,16 @@ describe('export of a studio run for the reference code', () => {
     expectClose(forward(0.9), got.ema['0.9'], { atol: 1e-4, rtol: 1e-3, label: 'EMA 0.9 in the reference' });
     expect(Math.max(...got.model.map(Math.abs))).toBeGreaterThan(1e-3); // not a trivially zero head
     expect(existsSync(path.join(exported.outDir, 'model000002.pt'))).toBe(true);
+
+    // Back in the studio: following the reference's log dir into the exported run adds the step it trained.
+    try {
+      const follower = new ReferenceFollower({ store: t.store, dataDir: t.dir, dir: got.logdir, runId: 'handoff' });
+      follower.poll();
+      follower.poll();
+      expect(t.store.readSeriesRaw('handoff', 'loss').step).toEqual([3]);
+      expect(t.store.listCheckpoints('handoff').map((c) => c.step)).toEqual([2]); // the studio's own step 2 is kept
+    } finally {
+      rmSync(got.logdir, { recursive: true, force: true });
+    }
   }, 300_000);
 });
