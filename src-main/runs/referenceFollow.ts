@@ -19,12 +19,13 @@ import { scanReferenceLogDir, type ReferenceCheckpointFiles, type ReferenceLogDi
 import { asStateDict } from '../interop/studioCheckpoint';
 import { readTorchFile } from '../interop/torchFile';
 import type { Store } from '../store';
+import type { StepMetricRow } from '../store/types';
 import { createImportedRun, findImportedRun, importReferenceCheckpoint, importSampleBatch, progressToMetrics } from './referenceImport';
 
 export type FollowEvent =
   | { type: 'waiting'; reason: string }
   | { type: 'attached'; runId: string; created: boolean; notes: string[] }
-  | { type: 'rows'; runId: string; count: number; lastStep: number }
+  | { type: 'rows'; runId: string; count: number; lastStep: number; rows: StepMetricRow[] }
   | { type: 'checkpoint'; runId: string; step: number; path: string }
   | { type: 'samples'; runId: string; setId: number; file: string }
   | { type: 'retry'; file: string; reason: string };
@@ -173,7 +174,7 @@ export class ReferenceFollower {
         if (fresh.length) {
           store.appendStepMetrics(runId, fresh);
           this.lastMetricStep = fresh.at(-1)!.step;
-          this.emit({ type: 'rows', runId, count: fresh.length, lastStep: this.lastMetricStep });
+          this.emit({ type: 'rows', runId, count: fresh.length, lastStep: this.lastMetricStep, rows: fresh });
         }
         this.progressPrint = print;
       }

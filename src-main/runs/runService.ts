@@ -19,6 +19,7 @@ import { ensureDir, listCheckpoints as listCheckpointFiles, newRunId, runDir } f
 import { ApiFailure } from './apiFailure';
 import { METRIC_TO_STORE, toCheckpoint, toEvaluation, toJob, toRunSummary, toSampleSet, toSeries, toVlb, UrlMapper } from './toProtocol';
 import { forkWorker, type WorkerFactory, type WorkerHandle } from './workerHost';
+import { ReferenceInterop } from './referenceInterop';
 import type { FromWorker, JobRequest } from './workerMessages';
 
 export interface RunServiceOptions {
@@ -74,6 +75,31 @@ export class RunService implements P.StudioApi {
     this.workerFactory = opts.workerFactory ?? forkWorker;
     this.maxConcurrent = opts.maxConcurrent ?? 1;
     this.recovered = store.markInterruptedOnStartup({ isWorkerAlive }).runs;
+    this.reference = new ReferenceInterop({ store, dataDir: opts.dataDir, hub: this.hub, urls: this.urls, emitRun: (id) => this.emitRun(id) });
+  }
+
+  // ---- the reference code on a cluster: import, follow, export (referenceInterop.ts) ---------------
+
+  private readonly reference: ReferenceInterop;
+
+  importReferenceRun(request: P.ReferenceImportRequest): Promise<P.ReferenceImportReply> {
+    return this.reference.importRun(request);
+  }
+
+  followReferenceRun(request: P.ReferenceFollowRequest): Promise<P.ReferenceFollowStatus> {
+    return this.reference.follow(request);
+  }
+
+  stopFollowingReferenceRun(dir: string): Promise<P.ReferenceFollowStatus> {
+    return this.reference.stop(dir);
+  }
+
+  listReferenceFollows(): Promise<P.ReferenceFollowStatus[]> {
+    return this.reference.list();
+  }
+
+  exportForReference(request: P.ReferenceExportRequest): Promise<P.ReferenceExportReply> {
+    return this.reference.exportRun(request);
   }
 
   // ---- events -------------------------------------------------------------------------------------
@@ -595,6 +621,7 @@ export class RunService implements P.StudioApi {
   async close(timeoutMs = 30_000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.reference.close();
     for (const a of this.active.values()) {
       a.intent ??= a.work.kind === 'train' ? 'stop' : 'cancel';
       a.worker.send({ type: 'stop' });
