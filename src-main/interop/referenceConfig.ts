@@ -108,6 +108,9 @@ export function referenceConfig(input: ReferenceConfigInput): ReferenceConfig {
     given.ema_rate = input.emaRates.join(',');
     notes.push(`ema_rate ${given.ema_rate}: from the EMA checkpoint files`);
   }
+  if (given.data_dir === undefined) {
+    notes.push('data_dir not given: the run samples as it is; to evaluate NLL or continue training it needs the images (import again with --data_dir DIR, the reference\'s image folder)');
+  }
   if (problems.length) throw new Error(`cannot import ${source}:\n${problems.map((p) => `- ${p}`).join('\n')}`);
 
   let imported: { config: RunConfig; ignored: IgnoredFlag[] };
