@@ -59,9 +59,17 @@ const REFUSED_OPCODES: Record<number, string> = {
 };
 
 export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): unknown {
+  return unpickleAt(bytes, 0, opts).value;
+}
+
+/**
+ * One pickle starting at `offset`; returns its value and the offset after its STOP, for files that hold
+ * several pickles in a row (PyTorch's legacy format).
+ */
+export function unpickleAt(bytes: Uint8Array, offset: number, opts: UnpickleOptions): { value: unknown; end: number } {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const where = opts.source;
-  let pos = 0;
+  let pos = offset;
   let stack: unknown[] = [];
   const metastack: unknown[][] = [];
   const memo = new Map<number, unknown>();
@@ -142,7 +150,7 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): unknown {
         break;
       case 0x2e: // STOP
         if (stack.length !== 1) fail(`STOP with ${stack.length} values on the stack`);
-        return stack[0];
+        return { value: stack[0], end: pos };
       case 0x28: // MARK
         metastack.push(stack);
         stack = [];

@@ -1,6 +1,7 @@
 /**
- * Reads PyTorch `.pt` files written by `torch.save` (the zip format of torch ≥ 1.6: `<name>/data.pkl` is a
- * pickle whose tensors point, through persistent ids, at raw little-endian storages `<name>/data/<key>`).
+ * Reads PyTorch `.pt` files written by `torch.save`: the zip format of torch ≥ 1.6 (`<name>/data.pkl` is a
+ * pickle whose tensors point, through persistent ids, at raw little-endian storages `<name>/data/<key>`), and
+ * the legacy format before it (pickles and storages in a row).
  * Only what `torch.save(state_dict)` and `torch.save(optimizer.state_dict())` write is accepted: dicts and
  * OrderedDicts, lists, tuples, numbers, strings, and tensors rebuilt by `torch._utils._rebuild_tensor_v2` /
  * `_rebuild_parameter` over typed storages. Any other Python global is refused (see pickle.ts), so a
@@ -11,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { readZip } from '../imageio/unzip';
-import { unpickle, type AllowedGlobal } from './pickle';
+import { unpickle, unpickleAt, type AllowedGlobal } from './pickle';
 
 export type TorchDtype = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 
@@ -147,13 +148,73 @@ export function readTorchFile(file: string): unknown {
   return decodeTorchFile(bytes, file);
 }
 
-export function decodeTorchFile(bytes: Buffer, file: string): unknown {
-  if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] <= 5) {
-    throw new Error(
-      `${file} is in PyTorch's legacy (before 1.6) format, which the studio does not read: re-save it in python with ` +
-        `torch.save(torch.load(path), path) on torch ≥ 1.6`,
-    );
+/** A storage reference from a persistent id; its values arrive now (zip) or after the main pickle (legacy). */
+interface StorageRef {
+  type: StorageType;
+  key: string;
+  numel: number;
+  storage: Storage | null;
+}
+
+/** The globals a state dict needs, and the tensors whose storage was not there yet when they were rebuilt. */
+function stateDictGlobals(file: string) {
+  const pending: { tensor: TorchTensor; ref: StorageRef; offset: number; shape: number[]; strides: number[] }[] = [];
+  const globals = new Map<string, Omit<AllowedGlobal, 'qualifiedName'> & { storageType?: StorageType }>();
+  globals.set('collections.OrderedDict', {
+    call: (args) => new Map(args.length && args[0] instanceof Map ? (args[0] as Map<unknown, unknown>) : []),
+    // torch.save of a state dict sets OrderedDict._metadata (module versions); it carries no tensor.
+    build: (obj) => obj,
+  });
+  globals.set('torch._utils._rebuild_tensor_v2', {
+    call: (args) => {
+      const [ref, offset, size, stride] = args;
+      if (!ref || typeof ref !== 'object' || !('key' in (ref as object))) throw new Error(`${file}: _rebuild_tensor_v2 without a storage`);
+      if (!Number.isInteger(offset)) throw new Error(`${file}: a tensor's storage offset is not an integer`);
+      const shape = intList(size, 'size', file);
+      const strides = intList(stride, 'stride', file);
+      if (strides.length !== shape.length) throw new Error(`${file}: a tensor has ${shape.length} sizes but ${strides.length} strides`);
+      const r = ref as StorageRef;
+      if (r.storage) return materialise(r.storage, offset as number, shape, strides, file);
+      const tensor: TorchTensor = { kind: 'tensor', dtype: r.type.dtype, shape, data: new Float32Array(0) };
+      pending.push({ tensor, ref: r, offset: offset as number, shape, strides });
+      return tensor;
+    },
+  });
+  globals.set('torch._utils._rebuild_parameter', {
+    call: (args) => {
+      if (!isTorchTensor(args[0])) throw new Error(`${file}: _rebuild_parameter without a tensor`);
+      return args[0];
+    },
+  });
+  for (const [name, storageType] of Object.entries(STORAGE_TYPES)) globals.set(`torch.${name}`, { storageType });
+  /** Fills the tensors rebuilt before their storage was read. */
+  const resolvePending = () => {
+    for (const p of pending) {
+      if (!p.ref.storage) throw new Error(`${file}: storage ${p.ref.key} is missing (the file is incomplete)`);
+      p.tensor.data = materialise(p.ref.storage, p.offset, p.shape, p.strides, file).data;
+    }
+  };
+  return { globals, resolvePending };
+}
+
+/** ('storage', StorageType, key, location, numel[, view_metadata]) → a reference. */
+function storageRef(pid: unknown, file: string): StorageRef {
+  if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) {
+    throw new Error(`${file}: the pickle refers to ${JSON.stringify(pid)}, which is not a tensor storage`);
   }
+  const [, type, key, , numel, view] = pid as [string, unknown, unknown, unknown, unknown, unknown];
+  const storageType = (type as { storageType?: StorageType })?.storageType;
+  if (!storageType || typeof key !== 'string' || !Number.isInteger(numel)) {
+    throw new Error(`${file}: a storage reference is malformed (type, key or size)`);
+  }
+  if (view !== undefined && view !== null) throw new Error(`${file}: storage views of torch < 1.0 are not read; re-save the file with a newer torch`);
+  return { type: storageType, key, numel: numel as number, storage: null };
+}
+
+const ALLOWED = 'collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter and torch.*Storage';
+
+export function decodeTorchFile(bytes: Buffer, file: string): unknown {
+  if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] <= 5) return decodeLegacyTorchFile(bytes, file);
   if (bytes.length < 4 || bytes.readUInt32LE(0) !== 0x04034b50) {
     throw new Error(`${file} is not a PyTorch checkpoint (torch.save writes a zip file; this one starts differently)`);
   }
@@ -171,55 +232,81 @@ export function decodeTorchFile(bytes: Buffer, file: string): unknown {
   if (byteorder && byteorder !== 'little') throw new Error(`${file} was saved on a ${byteorder}-endian machine; only little-endian files are read`);
 
   const storages = new Map<string, Storage>();
-  const persistentLoad = (pid: unknown): Storage => {
-    if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) {
-      throw new Error(`${file}: the pickle refers to ${JSON.stringify(pid)}, which is not a tensor storage`);
-    }
-    const [, type, key, , numel] = pid as [string, unknown, unknown, unknown, unknown];
-    const storageType = (type as { storageType?: StorageType })?.storageType;
-    if (!storageType || typeof key !== 'string' || !Number.isInteger(numel)) {
-      throw new Error(`${file}: a storage reference is malformed (type, key or size)`);
-    }
-    const cached = storages.get(key);
-    if (cached) return cached;
-    const data = byName.get(`${prefix}data/${key}`);
-    if (!data) throw new Error(`${file}: storage ${key} is missing from the zip (the file is incomplete)`);
-    const s = decodeStorage(data, storageType, numel as number, file);
-    storages.set(key, s);
-    return s;
-  };
-
-  const globals = new Map<string, Omit<AllowedGlobal, 'qualifiedName'> & { storageType?: StorageType }>();
-  globals.set('collections.OrderedDict', {
-    call: (args) => new Map(args.length && args[0] instanceof Map ? (args[0] as Map<unknown, unknown>) : []),
-    // torch.save of a state dict sets OrderedDict._metadata (module versions); it carries no tensor.
-    build: (obj) => obj,
-  });
-  globals.set('torch._utils._rebuild_tensor_v2', {
-    call: (args) => {
-      const [storage, offset, size, stride] = args;
-      if (!storage || typeof storage !== 'object' || !('values' in (storage as object))) {
-        throw new Error(`${file}: _rebuild_tensor_v2 without a storage`);
-      }
-      if (!Number.isInteger(offset)) throw new Error(`${file}: a tensor's storage offset is not an integer`);
-      const shape = intList(size, 'size', file);
-      const strides = intList(stride, 'stride', file);
-      if (strides.length !== shape.length) throw new Error(`${file}: a tensor has ${shape.length} sizes but ${strides.length} strides`);
-      return materialise(storage as Storage, offset as number, shape, strides, file);
-    },
-  });
-  globals.set('torch._utils._rebuild_parameter', {
-    call: (args) => {
-      if (!isTorchTensor(args[0])) throw new Error(`${file}: _rebuild_parameter without a tensor`);
-      return args[0];
-    },
-  });
-  for (const [name, storageType] of Object.entries(STORAGE_TYPES)) globals.set(`torch.${name}`, { storageType });
-
-  return unpickle(byName.get(pklName)!, {
+  const { globals, resolvePending } = stateDictGlobals(file);
+  const value = unpickle(byName.get(pklName)!, {
     source: file,
     globals,
-    persistentLoad,
-    allowedDescription: 'collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter and torch.*Storage',
+    persistentLoad: (pid) => {
+      const ref = storageRef(pid, file);
+      let s = storages.get(ref.key);
+      if (!s) {
+        const data = byName.get(`${prefix}data/${ref.key}`);
+        if (!data) throw new Error(`${file}: storage ${ref.key} is missing from the zip (the file is incomplete)`);
+        s = decodeStorage(data, ref.type, ref.numel, file);
+        storages.set(ref.key, s);
+      }
+      ref.storage = s;
+      return ref;
+    },
+    allowedDescription: ALLOWED,
   });
+  resolvePending();
+  return value;
+}
+
+/**
+ * The legacy format of torch < 1.6 (and of `_use_new_zipfile_serialization=False`): pickles in a row — magic
+ * number, protocol version, system info, the object, the list of storage keys — then each storage as an
+ * 8-byte element count and its raw little-endian bytes, in the order of that list.
+ */
+function decodeLegacyTorchFile(bytes: Buffer, file: string): unknown {
+  const plain = { source: file, globals: new Map(), allowedDescription: 'plain data only, before the state dict' };
+  const damaged = (e: unknown): never => {
+    if (e instanceof Error && e.name === 'UnsafePickleError') throw e;
+    throw new Error(`${file} is a damaged PyTorch checkpoint in the legacy format (${(e as Error).message}); it may still be being written`);
+  };
+  try {
+    let at = 0;
+    const magic = unpickleAt(bytes, at, plain);
+    if (magic.value !== 0x1950a86a20f9469cfc6cn) throw new Error('no PyTorch magic number');
+    at = magic.end;
+    const protocol = unpickleAt(bytes, at, plain);
+    if (protocol.value !== 1001) throw new Error(`protocol version ${String(protocol.value)}, expected 1001`);
+    const sysInfo = unpickleAt(bytes, protocol.end, plain);
+    const info = sysInfo.value instanceof Map ? sysInfo.value : new Map();
+    if (info.get('little_endian') === false) throw new Error('saved on a big-endian machine; only little-endian files are read');
+
+    const refs = new Map<string, StorageRef[]>();
+    const { globals, resolvePending } = stateDictGlobals(file);
+    const main = unpickleAt(bytes, sysInfo.end, {
+      source: file,
+      globals,
+      persistentLoad: (pid) => {
+        const ref = storageRef(pid, file);
+        if (!refs.has(ref.key)) refs.set(ref.key, []);
+        refs.get(ref.key)!.push(ref);
+        return ref;
+      },
+      allowedDescription: ALLOWED,
+    });
+    const keys = unpickleAt(bytes, main.end, plain);
+    if (!Array.isArray(keys.value)) throw new Error('the storage key list is missing');
+    at = keys.end;
+    for (const key of keys.value as unknown[]) {
+      const list = refs.get(String(key));
+      if (at + 8 > bytes.length) throw new Error(`storage ${String(key)} is cut off`);
+      const numel = Number(bytes.readBigInt64LE(at));
+      at += 8;
+      const type = list?.[0]?.type ?? STORAGE_TYPES.FloatStorage;
+      const size = numel * type.bytes;
+      if (at + size > bytes.length) throw new Error(`storage ${String(key)} is cut off`);
+      const storage = decodeStorage(bytes.subarray(at, at + size), type, numel, file);
+      at += size;
+      for (const ref of list ?? []) ref.storage = storage;
+    }
+    resolvePending();
+    return main.value;
+  } catch (e) {
+    return damaged(e);
+  }
 }

@@ -60,6 +60,19 @@ describe('reading torch.save files', () => {
     expect(tuple[1]).toBe(7);
   });
 
+  it("reads torch's legacy (pre-1.6) format too", () => {
+    const legacy = readTorchFile(path.join(FIXTURES, 'legacy.pt')) as Map<string, unknown>;
+    const zip = readTorchFile(path.join(FIXTURES, 'dtypes.pt')) as Map<string, unknown>;
+    const expected = JSON.parse(readFileSync(path.join(FIXTURES, 'dtypes.json'), 'utf8')) as Record<string, unknown>;
+    for (const name of Object.keys(expected)) {
+      const a = legacy.get(name) as TorchTensor;
+      const b = zip.get(name) as TorchTensor;
+      expect([a.dtype, a.shape], name).toEqual([b.dtype, b.shape]);
+      expect(Array.from(a.data), name).toEqual(Array.from(b.data));
+    }
+    expect((legacy.get('nested') as Map<string, unknown>).get('list')).toEqual([1, 2.5, 'three', null, true]);
+  });
+
   it('reads the AdamW state keyed by parameter index, with its param_groups', () => {
     const opt = readTorchFile(path.join(LOGDIR, 'opt000004.pt')) as Map<string, unknown>;
     const state = opt.get('state') as Map<number, Map<string, unknown>>;
@@ -96,6 +109,12 @@ describe('refusing what a state dict never holds', () => {
     expect(existsSync(MALICIOUS_MARKER)).toBe(false);
   });
 
+  it('refuses the same payload in the legacy format', () => {
+    rmSync(MALICIOUS_MARKER, { force: true });
+    expect(() => readTorchFile(path.join(FIXTURES, 'malicious-legacy.pt'))).toThrow(/malicious-legacy\.pt was refused: .*posix\.system.*Nothing was executed/);
+    expect(existsSync(MALICIOUS_MARKER)).toBe(false);
+  });
+
   /** A protocol-4 style pickle: PROTO 4, SHORT_BINUNICODE module/name, STACK_GLOBAL, then a call. */
   function stackGlobalCall(module: string, name: string, arg: string): Buffer {
     const s = (x: string) => Buffer.concat([Buffer.from([0x8c, Buffer.byteLength(x)]), Buffer.from(x)]);
@@ -122,10 +141,12 @@ describe('refusing what a state dict never holds', () => {
     expect(() => unpickle(reduce, opts)).toThrow(/refused/);
   });
 
-  it('names a truncated download and the legacy format instead of crashing', () => {
+  it('names a truncated download (zip or legacy) instead of crashing', () => {
     const whole = readFileSync(path.join(LOGDIR, 'model000004.pt'));
     expect(() => decodeTorchFile(whole.subarray(0, whole.length / 2), 'half.pt')).toThrow(/half\.pt is a damaged PyTorch checkpoint/);
-    expect(() => decodeTorchFile(Buffer.from([0x80, 2, 0x8a, 0x0a]), 'old.pt')).toThrow(/legacy .*re-save/);
+    expect(() => decodeTorchFile(Buffer.from([0x80, 2, 0x8a, 0x0a]), 'old.pt')).toThrow(/old\.pt is a damaged PyTorch checkpoint in the legacy format/);
+    const legacy = readFileSync(path.join(FIXTURES, 'legacy.pt'));
+    expect(() => decodeTorchFile(legacy.subarray(0, legacy.length - 10), 'cut.pt')).toThrow(/cut\.pt is a damaged .*storage .* is cut off/);
     expect(() => decodeTorchFile(Buffer.from('hello'), 'text.pt')).toThrow(/not a PyTorch checkpoint/);
   });
 });
