@@ -230,6 +230,56 @@ export type StudioEvent =
   | { type: 'evaluation'; evaluation: Evaluation }
   | { type: 'job'; job: JobSummary };
 
+/**
+ * Interop with the reference code (openai/improved-diffusion) on a cluster. Paths are on the studio's
+ * machine (the web face's server); `flags` are the reference's, as typed for image_train.py.
+ */
+export interface ReferenceImportRequest {
+  /** A reference log directory or one model .pt file. */
+  path: string;
+  /** e.g. "--num_heads 4 --diffusion_steps 4000 --noise_schedule cosine" */
+  flags?: string;
+  name?: string;
+}
+export interface ReferenceImportReply {
+  run: RunSummary;
+  /** What was inferred or assumed, and what had to be filled in. */
+  notes: string[];
+}
+export interface ReferenceFollowRequest {
+  /** The log directory the cluster writes (OPENAI_LOGDIR). */
+  dir: string;
+  flags?: string;
+  /** Follow into this run (e.g. the one exported to the cluster) instead of a run made for the folder. */
+  runId?: string;
+  name?: string;
+  /** Seconds between looks at the folder (default 5). */
+  intervalSec?: number;
+}
+export interface ReferenceFollowStatus {
+  dir: string;
+  runId: string | null;
+  following: boolean;
+  /** The follower's last news: waiting for a checkpoint, rows added, a file retried, or why it stopped. */
+  lastMessage: string | null;
+}
+export interface ReferenceExportRequest {
+  runId: string;
+  outDir: string;
+  /** MPI processes in the launch line (default 1). */
+  processes?: number;
+  /** Write the training images (default true). */
+  includeImages?: boolean;
+}
+export interface ReferenceExportReply {
+  outDir: string;
+  step: number;
+  files: string[];
+  images: number;
+  /** Settings the reference cannot express, and what else the user must know. */
+  notes: string[];
+}
+
 /** The requests and their replies. Every method may reject with an ApiError. */
 export interface StudioApi {
   systemInfo(): Promise<SystemInfo>;
@@ -254,6 +304,12 @@ export interface StudioApi {
   cancelJob(jobId: number): Promise<JobSummary>;
   listJobs(): Promise<JobSummary[]>;
   listSampleSets(filter: { runId?: string; kind?: 'samples' | 'preview' }): Promise<SampleSet[]>;
+
+  importReferenceRun(request: ReferenceImportRequest): Promise<ReferenceImportReply>;
+  followReferenceRun(request: ReferenceFollowRequest): Promise<ReferenceFollowStatus>;
+  stopFollowingReferenceRun(dir: string): Promise<ReferenceFollowStatus>;
+  listReferenceFollows(): Promise<ReferenceFollowStatus[]>;
+  exportForReference(request: ReferenceExportRequest): Promise<ReferenceExportReply>;
 }
 
 export type ApiMethod = keyof StudioApi;
@@ -278,6 +334,11 @@ export const API_METHODS: readonly ApiMethod[] = [
   'cancelJob',
   'listJobs',
   'listSampleSets',
+  'importReferenceRun',
+  'followReferenceRun',
+  'stopFollowingReferenceRun',
+  'listReferenceFollows',
+  'exportForReference',
 ] as const;
 
 /** An error reply: the message names the problem and the fix; `field` names a config field when relevant. */

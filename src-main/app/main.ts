@@ -22,7 +22,7 @@ import { useSqliteNativeBinding } from '../store';
 import { electronWorkerFactory } from './worker';
 import type { StudioBackend } from '../server/server';
 import { contentType, IMAGE_EXTENSIONS, safeJoin } from '../server/staticFiles';
-import { isSafeEntryName, readZip } from '../server/unzip';
+import { isSafeEntryName, readZip } from '../imageio/unzip';
 import { handleRequest, toApiError, type ApiReply } from '../server/validateRequest';
 
 const here = dirname(fileURLToPath(import.meta.url));

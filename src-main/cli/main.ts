@@ -18,6 +18,9 @@ const COMMANDS: Record<string, { load: () => Promise<Run>; summary: string }> = 
   runs: { load: () => import('./commands/runs').then((m) => m.runsCommand), summary: "list the runs with name, status, step, loss, best NLL (or one run's checkpoints)" },
   resume: { load: () => import('./commands/runs').then((m) => m.resumeCommand), summary: 'continue a stopped, paused or interrupted run from its last checkpoint' },
   stop: { load: () => import('./commands/runs').then((m) => m.stopCommand), summary: 'ask a running run to checkpoint and stop' },
+  import: { load: () => import('./commands/import').then((m) => m.importCommand), summary: 'make a run of a reference (PyTorch) log directory or .pt checkpoint' },
+  'export-reference': { load: () => import('./commands/exportReference').then((m) => m.exportReferenceCommand), summary: 'write a run as .pt files, image folder and launch.sh for the reference code on a cluster' },
+  follow: { load: () => import('./commands/follow').then((m) => m.followCommand), summary: "watch a reference run's log directory and add its progress and checkpoints as they appear" },
   serve: { load: () => import('./commands/serve').then((m) => m.serveCommand), summary: 'the studio in a browser: web face on 127.0.0.1 with a token URL' },
 };
 

@@ -1,6 +1,6 @@
 /**
- * A minimal ZIP writer (deflate, no encryption, no ZIP64): enough to hand a gallery export to a browser
- * as one download. Entries are small PNGs and a JSON manifest.
+ * A minimal ZIP writer (deflate or stored, no encryption, no ZIP64): enough to hand a gallery export to a
+ * browser as one download, and to write PyTorch .pt files (torch.save's zips are stored, uncompressed).
  */
 import { deflateRawSync } from 'node:zlib';
 import { crc32 } from './crc32';
@@ -23,21 +23,28 @@ export function dosDateTime(d: Date): { time: number; date: number } {
   };
 }
 
-/** `modified` dates every entry (default: now); a zero date reads as 1980-00-00 in unzip tools. */
-export function createZip(entries: readonly ZipEntry[], modified: Date = new Date()): Buffer {
-  const { time, date } = dosDateTime(modified);
+export interface ZipOptions {
+  /** 'deflate' (default) or 'store': entries kept as they are, as torch.save writes them. */
+  method?: 'deflate' | 'store';
+  /** Dates every entry (default: now); a zero date reads as 1980-00-00 in unzip tools. */
+  modified?: Date;
+}
+
+export function createZip(entries: readonly ZipEntry[], opts: ZipOptions = {}): Buffer {
+  const method = opts.method === 'store' ? 0 : 8;
+  const { time, date } = dosDateTime(opts.modified ?? new Date());
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
   for (const e of entries) {
     const name = Buffer.from(e.name, 'utf8');
-    const compressed = deflateRawSync(e.data);
+    const compressed = method === 8 ? deflateRawSync(e.data) : e.data;
     const crc = crc32(e.data);
     const local = Buffer.alloc(30 + name.length);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4); // version needed
     local.writeUInt16LE(0x0800, 6); // UTF-8 names
-    local.writeUInt16LE(8, 8); // deflate
+    local.writeUInt16LE(method, 8); // 8 deflate, 0 stored
     local.writeUInt16LE(time, 10);
     local.writeUInt16LE(date, 12);
     local.writeUInt32LE(crc, 14);
@@ -51,7 +58,7 @@ export function createZip(entries: readonly ZipEntry[], modified: Date = new Dat
     central.writeUInt16LE(20, 4);
     central.writeUInt16LE(20, 6);
     central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(8, 10);
+    central.writeUInt16LE(method, 10);
     central.writeUInt16LE(time, 12);
     central.writeUInt16LE(date, 14);
     central.writeUInt32LE(crc, 16);

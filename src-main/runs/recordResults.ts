@@ -121,5 +121,5 @@ export function sampleSetZip(set: SampleSetRecord & { images: SampleImage[] }): 
   for (const im of set.images) entries.push({ name: path.basename(im.path), data: readFileSync(im.path) });
   const manifest = { id: set.id, runId: set.runId, step: set.step, sampler: set.sampler, steps: set.steps, eta: set.eta, seed: set.seed, count: set.count, emaRate: set.emaRate, settings: set.settings, files: entries.map((e) => e.name) };
   entries.push({ name: 'manifest.json', data: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) });
-  return createZip(entries, new Date(set.createdAt));
+  return createZip(entries, { modified: new Date(set.createdAt) });
 }

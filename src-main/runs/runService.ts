@@ -27,6 +27,7 @@ import { describeOwner, releaseWorkerLock, writeWorkerLock } from './workerLock'
 import { markInterruptedIfWorkerGone, stopTrainingElsewhere, workerOfRun } from './trainingElsewhere';
 import { removeStaleTempFiles } from './staleTempFiles';
 import { describeDamage, findCheckpointDamage, setAsideDamaged, type CheckpointFile } from './checkpointDamage';
+import { ReferenceInterop } from './referenceInterop';
 import type { FromWorker, JobRequest } from './workerMessages';
 
 export interface RunServiceOptions {
@@ -86,6 +87,31 @@ export class RunService implements P.StudioApi {
     for (const r of store.listRuns()) {
       removeStaleTempFiles(runDir(opts.dataDir, r.id), { trainingActive: r.status === 'running' });
     }
+    this.reference = new ReferenceInterop({ store, dataDir: opts.dataDir, hub: this.hub, urls: this.urls, emitRun: (id) => this.emitRun(id) });
+  }
+
+  // ---- the reference code on a cluster: import, follow, export (referenceInterop.ts) ---------------
+
+  private readonly reference: ReferenceInterop;
+
+  importReferenceRun(request: P.ReferenceImportRequest): Promise<P.ReferenceImportReply> {
+    return this.reference.importRun(request);
+  }
+
+  followReferenceRun(request: P.ReferenceFollowRequest): Promise<P.ReferenceFollowStatus> {
+    return this.reference.follow(request);
+  }
+
+  stopFollowingReferenceRun(dir: string): Promise<P.ReferenceFollowStatus> {
+    return this.reference.stop(dir);
+  }
+
+  listReferenceFollows(): Promise<P.ReferenceFollowStatus[]> {
+    return this.reference.list();
+  }
+
+  exportForReference(request: P.ReferenceExportRequest): Promise<P.ReferenceExportReply> {
+    return this.reference.exportRun(request);
   }
 
   // ---- events -------------------------------------------------------------------------------------
@@ -702,6 +728,7 @@ export class RunService implements P.StudioApi {
   async close(timeoutMs = 30_000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.reference.close();
     for (const a of this.active.values()) {
       a.intent ??= a.work.kind === 'train' ? 'stop' : 'cancel';
       a.worker.send({ type: 'stop' });

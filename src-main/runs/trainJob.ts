@@ -13,7 +13,7 @@ import { selectBackend, type BackendReport } from '../engine/backend/selectBacke
 import { checkpointConfigDifferences, readTrainCheckpoint, writeTrainCheckpoint } from '../engine/checkpoint/trainCheckpoint';
 import type { TrainEvent } from '../engine/train/events';
 import { Trainer } from '../engine/train/trainer';
-import { writeFileAtomic } from '../engine/checkpoint/safetensors';
+import { writeFileAtomic } from '../imageio/safetensors';
 import { encodePng } from '../imageio/png';
 import { imageGrid } from '../imageio/grid';
 import { checkpointFile, ensureDir, listCheckpoints, previewFile } from './runFiles';

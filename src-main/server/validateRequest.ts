@@ -160,6 +160,38 @@ const PARAM_CHECKS: Record<ApiMethod, { max: number; check: (p: unknown[]) => vo
       optional(f.kind, (v) => (v === 'samples' || v === 'preview' ? v : fail("filter.kind must be 'samples' or 'preview'")));
     },
   },
+  importReferenceRun: {
+    max: 1,
+    check: ([r]) => {
+      if (!isObject(r)) fail('importReferenceRun takes { path, flags?, name? }');
+      if (typeof r.path !== 'string' || r.path.trim() === '') fail('path: give the reference log directory or .pt file');
+      optionalString(r.flags, 'flags');
+      optionalString(r.name, 'name');
+    },
+  },
+  followReferenceRun: {
+    max: 1,
+    check: ([r]) => {
+      if (!isObject(r)) fail('followReferenceRun takes { dir, flags?, runId?, name?, intervalSec? }');
+      if (typeof r.dir !== 'string' || r.dir.trim() === '') fail('dir: give the log directory the cluster writes');
+      optionalString(r.flags, 'flags');
+      optionalString(r.name, 'name');
+      optional(r.runId, (v) => runId(v, 'runId'));
+      optional(r.intervalSec, (v) => (typeof v === 'number' && v > 0 ? v : fail('intervalSec must be a positive number of seconds')));
+    },
+  },
+  stopFollowingReferenceRun: { max: 1, check: ([d]) => void (typeof d === 'string' && d !== '' ? d : fail('dir: give the followed directory')) },
+  listReferenceFollows: { max: 0, check: () => {} },
+  exportForReference: {
+    max: 1,
+    check: ([r]) => {
+      if (!isObject(r)) fail('exportForReference takes { runId, outDir, processes?, includeImages? }');
+      runId(r.runId, 'runId');
+      if (typeof r.outDir !== 'string' || r.outDir.trim() === '') fail('outDir: give the folder to write the export into');
+      optional(r.processes, (v) => int(v, 'processes', 1));
+      optional(r.includeImages, (v) => (typeof v === 'boolean' ? v : fail('includeImages must be true or false')));
+    },
+  },
 };
 
 const badRequest = (message: string): ApiError => ({ code: 'bad-request', message });

@@ -284,19 +284,27 @@ function referenceAttention(
   return out;
 }
 
+export interface ReferenceImportOptions {
+  /**
+   * The model's channel_mult when known from elsewhere (a checkpoint's tensor shapes): a reference model
+   * built with UNetModel directly may use any, while the flags alone imply create_model's table by image size.
+   */
+  channelMult?: readonly number[];
+}
+
 /**
  * A RunConfig (plus notes) from the flags of a reference run. Throws one Error listing every flag that
  * cannot be read or represented (bad values, class_cond, image sizes the reference rejects).
  * Options the reference has no flag for (seed, eval/preview/GNS intervals, backend) take studio defaults.
  * Range problems (e.g. num_channels 48) are left to validateRunConfig, which explains them better.
  */
-export function importReferenceFlags(input: ReferenceFlagInput): ImportedReferenceRun {
+export function importReferenceFlags(input: ReferenceFlagInput, opts: ReferenceImportOptions = {}): ImportedReferenceRun {
   const flags = input as Readonly<Record<string, unknown>>;
   const r = new FlagReader(flags);
   const ignored: IgnoredFlag[] = [];
 
   const imageSize = r.int('image_size');
-  const channelMult = Number.isFinite(imageSize) ? referenceChannelMult(imageSize) : undefined;
+  const channelMult = opts.channelMult ? [...opts.channelMult] : Number.isFinite(imageSize) ? referenceChannelMult(imageSize) : undefined;
   if (Number.isFinite(imageSize) && !channelMult) {
     r.errors.push(`image_size: the reference supports ${REFERENCE_IMAGE_SIZES.join(', ')}, not ${imageSize}`);
   }

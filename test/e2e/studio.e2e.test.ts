@@ -14,7 +14,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { readPngText } from '../../src-main/imageio/png';
-import { readZip } from '../../src-main/server/unzip';
+import { readZip } from '../../src-main/imageio/unzip';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -241,4 +241,29 @@ describe.skipIf(!haveChromium)('studio end to end (iddpm serve + Chromium)', () 
 
     expect(pageErrors, 'uncaught errors in the page').toEqual([]);
   }, 900_000);
+
+  it('imports a reference run from the Runs view', async () => {
+    onTestFailed(async () => {
+      console.error(`--- iddpm serve output ---\n${serveLog.slice(-8000)}`);
+      await shot('cluster-failure').catch(() => {});
+    });
+    page.setDefaultTimeout(60_000);
+    if (!page.url().startsWith(url.replace(/\?.*$/, ''))) {
+      await page.goto(url);
+      await expect.poll(() => page.getByTestId('connection-state').textContent(), { timeout: 30_000 }).toBe('open');
+    }
+    await nav('runs');
+    const rowsBefore = await page.locator('[data-testid^="run-row-"]').count();
+    await page.getByTestId('cluster').click();
+    await page.getByTestId('import-path').fill(path.join(root, 'test', 'fixtures', 'reference', 'logdir'));
+    // First without the flags a checkpoint cannot hold: the error names them.
+    await page.getByTestId('import-go').click();
+    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 60_000 }).toMatch(/num_heads, diffusion_steps, noise_schedule/);
+    await page.getByTestId('import-flags').fill('--num_heads 2 --diffusion_steps 50 --noise_schedule cosine');
+    await page.getByTestId('import-go').click();
+    await expect.poll(() => page.getByTestId('cluster-notes').textContent(), { timeout: 60_000 }).toMatch(/Imported as imported logdir \(step 4\)/);
+    await expect.poll(() => page.locator('[data-testid^="run-row-"]').count()).toBe(rowsBefore + 1);
+    await shot('runs-cluster');
+    expect(pageErrors, 'uncaught errors in the page').toEqual([]);
+  }, 300_000);
 });

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATA_CHECKSUM_KEY, readSafetensors } from '../../src-main/engine/checkpoint/safetensors';
+import { DATA_CHECKSUM_KEY, readSafetensors } from '../../src-main/imageio/safetensors';
 import { readCheckpointInfo, readCheckpointWeights, readTrainCheckpoint, writeTrainCheckpoint } from '../../src-main/engine/checkpoint/trainCheckpoint';
 import { Trainer } from '../../src-main/engine/train/trainer';
 import { disposeWeights } from '../../src-main/engine/unet/weights';

@@ -373,4 +373,23 @@ export class FakeBackend implements StudioBackend {
     this.calls.push({ method: 'listSampleSets', params: [filter] });
     return this.sets;
   }
+  // The reference interop is tested on the real service (test/interop); the face only forwards it.
+  async importReferenceRun(request: { path: string }): Promise<never> {
+    this.calls.push({ method: 'importReferenceRun', params: [request] });
+    throw Object.assign(new Error(`${request.path}: not a reference run (fake)`), { code: 'bad-request' });
+  }
+  async followReferenceRun(request: { dir: string }) {
+    this.calls.push({ method: 'followReferenceRun', params: [request] });
+    return { dir: request.dir, runId: null, following: true, lastMessage: null };
+  }
+  async stopFollowingReferenceRun(dir: string) {
+    return { dir, runId: null, following: false, lastMessage: 'stopped' };
+  }
+  async listReferenceFollows() {
+    return [];
+  }
+  async exportForReference(request: { runId: string }): Promise<never> {
+    this.run(request.runId);
+    throw Object.assign(new Error('no checkpoint (fake)'), { code: 'bad-request' });
+  }
 }

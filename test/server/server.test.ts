@@ -9,7 +9,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src-main/server/server';
-import { readZip } from '../../src-main/server/unzip';
+import { readZip } from '../../src-main/imageio/unzip';
 import { OPCODE } from '../../src-main/server/websocket';
 import { connectWs, FakeBackend, mustConnect, rawGet, type TestSocket } from './helpers';
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createZip, dosDateTime } from '../../src-main/imageio/zip';
-import { isSafeEntryName, readZip } from '../../src-main/server/unzip';
+import { isSafeEntryName, readZip } from '../../src-main/imageio/unzip';
 import { writeZip } from './helpers';
 
 describe('readZip', () => {
@@ -41,7 +41,7 @@ describe('readZip', () => {
 describe('createZip dates its entries (issue 13: they read 1980-00-00)', () => {
   it('writes the given local date and time, as an independent zip reader (Python zipfile) sees it', () => {
     const when = new Date(2026, 10, 29, 14, 7, 36); // local time, as zip tools show it
-    const zip = createZip([{ name: 'a.txt', data: Buffer.from('a') }, { name: 'b.txt', data: Buffer.from('b') }], when);
+    const zip = createZip([{ name: 'a.txt', data: Buffer.from('a') }, { name: 'b.txt', data: Buffer.from('b') }], { modified: when });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'iddpm-zipdate-'));
     try {
       const file = path.join(dir, 'x.zip');

@@ -28,6 +28,11 @@ const GOOD: Record<ApiMethod, unknown[][]> = {
   cancelJob: [[12]],
   listJobs: [[]],
   listSampleSets: [[{}], [{ runId: 'r', kind: 'samples' }], []],
+  importReferenceRun: [[{ path: '/logs/run1' }], [{ path: '/logs/model000100.pt', flags: '--num_heads 4', name: 'n' }]],
+  followReferenceRun: [[{ dir: '/shared/logs' }], [{ dir: '/shared/logs', flags: '--num_heads 4', runId: 'r', intervalSec: 2 }]],
+  stopFollowingReferenceRun: [['/shared/logs']],
+  listReferenceFollows: [[]],
+  exportForReference: [[{ runId: 'r', outDir: '/tmp/x' }], [{ runId: 'r', outDir: '/tmp/x', processes: 8, includeImages: false }]],
 };
 
 const BAD: [string, unknown][] = [
@@ -55,6 +60,11 @@ const BAD: [string, unknown][] = [
   ['startEvaluation', [{ runId: 'r' }]],
   ['cancelJob', [-1]],
   ['listSampleSets', ['r']],
+  ['importReferenceRun', [{ path: '' }]],
+  ['importReferenceRun', [{ path: '/x', flags: 4 }]],
+  ['followReferenceRun', [{ dir: '/x', intervalSec: 0 }]],
+  ['exportForReference', [{ runId: 'r' }]],
+  ['exportForReference', [{ runId: 'r', outDir: '/x', processes: 0 }]],
   ['listRuns', null],
   ['listRuns', 'x'],
   ['toString', []],

@@ -8,8 +8,9 @@
 import { validateRunConfig } from '../../../src-shared/config/validate';
 import type { RunConfig } from '../../../src-shared/config/runConfig';
 
-export const CHECKPOINT_FORMAT = 'iddpm-studio-checkpoint';
-export const CHECKPOINT_VERSION = '1';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from '../../imageio/checkpointFormat';
+
+export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION };
 
 export interface CheckpointInfo {
   config: RunConfig;

@@ -4,7 +4,7 @@
  * images and evaluation prints "NLL NaN". The trainer never applies a step with a non-finite loss, so a
  * checkpoint it wrote holds only finite values.
  */
-import type { NamedArray } from './safetensors';
+import type { NamedArray } from '../../imageio/safetensors';
 
 /** Throws, naming the file, the tensor and the first bad value, when a float tensor holds NaN or ±Inf. */
 export function assertFiniteTensors(tensors: ReadonlyMap<string, NamedArray>, file: string): void {

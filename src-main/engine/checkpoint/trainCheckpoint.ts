@@ -15,7 +15,8 @@ import { unetSpecFromConfig } from '../unet/spec';
 import { fromReferenceLayout, toReferenceLayout, disposeWeights, type WeightMap } from '../unet/weights';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, parseCheckpointInfo, type CheckpointInfo, type MetadataReader } from './checkpointMetadata';
 import { assertFiniteTensors } from './finiteTensors';
-import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors';
+import { readSafetensors, writeSafetensors, type NamedArray } from '../../imageio/safetensors';
+import type { CheckpointMetadata } from '../../imageio/checkpointFormat';
 
 export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION };
 
@@ -81,7 +82,7 @@ export function writeTrainCheckpoint(file: string, s: TrainerSnapshot): number {
     tensors.set('sampler.loss_history', { dtype: 'F64', shape: [T, s.sampler.history.length / T], data: Float64Array.from(s.sampler.history) });
     tensors.set('sampler.loss_counts', { dtype: 'I32', shape: [T], data: Int32Array.from(s.sampler.counts) });
   }
-  const metadata: Record<string, string> = {
+  const metadata: CheckpointMetadata = {
     format: CHECKPOINT_FORMAT,
     format_version: CHECKPOINT_VERSION,
     step: String(s.step),
@@ -93,7 +94,7 @@ export function writeTrainCheckpoint(file: string, s: TrainerSnapshot): number {
     gns: JSON.stringify(s.gns),
     nan: JSON.stringify(s.nan),
   };
-  writeSafetensors(file, { tensors, metadata });
+  writeSafetensors(file, { tensors, metadata: { ...metadata } });
   let bytes = 0;
   for (const t of tensors.values()) bytes += t.data.byteLength;
   return bytes;

@@ -1,7 +1,8 @@
 /**
- * A tiny zip reader for the sample-set exports (stored and deflated entries, via the central directory):
- * the Electron face unpacks the service's export zip into the folder the user picked, and the tests check
- * what the web face's download holds. No zip64, encryption or multi-disk archives.
+ * A tiny zip reader (stored and deflated entries, via the central directory): the Electron face unpacks the
+ * service's sample-set export zip into the folder the user picked, the tests check what the web face's
+ * download holds, and the interop layer opens PyTorch's .pt files and numpy's .npz files (both zips).
+ * No zip64, encryption or multi-disk archives.
  */
 import { inflateRawSync } from 'node:zlib';
 
