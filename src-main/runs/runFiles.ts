@@ -3,7 +3,7 @@
  * <data>/runs/<id>/config.json, checkpoints/step-XXXXXXXX.safetensors, previews/step-XXXXXXXX.png,
  * samples/<set>/…png.
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -14,6 +14,19 @@ export function defaultDataDir(): string {
 
 export function runDir(dataDir: string, runId: string): string {
   return path.join(dataDir, 'runs', runId);
+}
+
+/**
+ * Deletes a run's folder, but only when it lies strictly inside `<data>/runs/`: an id or a stored path
+ * that resolves to the runs folder itself, the data folder or anywhere else is refused (false) and
+ * nothing is touched. The last line of defence behind the run-id rule, for rows written before it.
+ */
+export function removeRunFolder(dataDir: string, dir: string): boolean {
+  const runsRoot = path.resolve(dataDir, 'runs');
+  const rel = path.relative(runsRoot, path.resolve(runsRoot, dir));
+  if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return false;
+  rmSync(path.join(runsRoot, rel), { recursive: true, force: true });
+  return true;
 }
 
 export function checkpointsDir(dir: string): string {

@@ -4,18 +4,19 @@
  * one job uses the device at a time, turns worker messages into stored rows and live events, and turns
  * crashes into resumable `interrupted` runs.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { listPresets } from '../../src-shared/config/presets';
 import type { RunConfig } from '../../src-shared/config/runConfig';
 import { validateRunConfig } from '../../src-shared/config/validate';
+import { RUN_NAME_MAX_LENGTH, runIdProblem, runNameProblem } from '../../src-shared/runId';
 import type * as P from '../../src-shared/protocol';
 import { describeBackend } from '../engine/backend/selectBackend';
 import { openStore, type MetricsWriter, type Store } from '../store';
 import type { MetricName as StoreMetric } from '../store/types';
 import { EventHub } from './eventHub';
 import { recordEvaluation, recordSampleSet, recordTrainEvent, sampleSetZip, type Recorder } from './recordResults';
-import { ensureDir, listCheckpoints as listCheckpointFiles, newRunId, runDir } from './runFiles';
+import { ensureDir, listCheckpoints as listCheckpointFiles, newRunId, removeRunFolder, runDir } from './runFiles';
 import { ApiFailure } from './apiFailure';
 import { METRIC_TO_STORE, toCheckpoint, toEvaluation, toJob, toRunSummary, toSampleSet, toSeries, toVlb, UrlMapper } from './toProtocol';
 import { forkWorker, type WorkerFactory, type WorkerHandle } from './workerHost';
@@ -182,8 +183,14 @@ export class RunService implements P.StudioApi {
         field: problems[0].field,
       });
     }
-    if (request.id !== undefined && (!/^[A-Za-z0-9._-]{1,64}$/.test(request.id) || this.store.getRun(request.id))) {
-      throw new ApiFailure('bad-request', `run id '${request.id}' is taken or not made of letters, digits, '.', '_' and '-'`, { field: 'id' });
+    if (request.id !== undefined) {
+      const problem = runIdProblem(request.id);
+      if (problem) throw new ApiFailure('bad-request', `id ${problem}`, { field: 'id' });
+      if (this.store.getRun(request.id)) throw new ApiFailure('conflict', `id '${request.id}' is taken by another run: choose another, or leave it out for a timestamp`, { field: 'id' });
+    }
+    if (request.name !== undefined) {
+      const problem = runNameProblem(request.name);
+      if (problem) throw new ApiFailure('bad-request', `name ${problem}`, { field: 'name' });
     }
     const id = request.id ?? newRunId(this.opts.dataDir, new Date(), (candidate) => this.store.getRun(candidate) !== null);
     const dir = runDir(this.opts.dataDir, id);
@@ -245,7 +252,8 @@ export class RunService implements P.StudioApi {
 
   async duplicateRun(runId: string): Promise<P.RunSummary> {
     const run = this.requireRun(runId);
-    const copy = await this.createRun({ config: stripPreset(run.config), name: `${run.name} (copy)`, preset: run.preset ?? undefined });
+    const name = `${run.name.slice(0, RUN_NAME_MAX_LENGTH - ' (copy)'.length)} (copy)`;
+    const copy = await this.createRun({ config: stripPreset(run.config), name, preset: run.preset ?? undefined });
     this.store.updateRun(copy.id, { parentId: runId });
     return this.emitRun(copy.id);
   }
@@ -265,8 +273,11 @@ export class RunService implements P.StudioApi {
     }
     this.store.deleteRun(runId);
     const dir = runDir(this.opts.dataDir, run.id);
-    rmSync(dir, { recursive: true, force: true });
+    const removed = removeRunFolder(this.opts.dataDir, dir);
     this.hub.emit({ type: 'runDeleted', runId });
+    if (!removed) {
+      throw new ApiFailure('conflict', `run '${runId}' was removed from the database, but its folder ${dir} is not inside ${runDir(this.opts.dataDir, '')}, so no files were deleted`);
+    }
   }
 
   /** Writes buffered metric rows now (called before live events go out). */

@@ -3,6 +3,7 @@
  * through setStatus so the timestamps that follow from them (started, finished) are set in one place.
  */
 import type { RunConfig } from '../../src-shared/config/runConfig';
+import { runIdProblem, runNameProblem } from '../../src-shared/runId';
 import { FINAL_RUN_STATUSES, RUN_STATUSES, type NewRun, type RunPatch, type RunRecord, type RunStatus, type RunSummary } from './types';
 import { fromJson, placeholders, toJson, type Clock, type Db } from './sql';
 
@@ -129,6 +130,11 @@ export class RunsTable {
   create(run: NewRun): RunRecord {
     const status = run.status ?? 'queued';
     assertRunStatus(status);
+    // The last gate: whatever face a run came from, its id names a folder under <data>/runs/.
+    const idProblem = runIdProblem(run.id);
+    if (idProblem) throw new Error(`run id ${idProblem}`);
+    const nameProblem = runNameProblem(run.name);
+    if (nameProblem) throw new Error(`run name ${nameProblem}`);
     this.insert.run({
       id: run.id,
       name: run.name,
@@ -162,6 +168,8 @@ export class RunsTable {
   }
 
   update(id: string, patch: RunPatch): RunRecord {
+    const nameProblem = patch.name === undefined ? null : runNameProblem(patch.name);
+    if (nameProblem) throw new Error(`run name ${nameProblem}`);
     const sets: string[] = [];
     const values: unknown[] = [];
     for (const [key, value] of Object.entries(patch)) {

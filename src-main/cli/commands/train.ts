@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { runIdProblem, runNameProblem } from '../../../src-shared/runId';
 import { createRunService } from '../../runs/runService';
 import { defaultDataDir } from '../../runs/runFiles';
 import { helpText, parseArgs, UsageError, type OptionSpec } from '../args';
@@ -31,13 +32,20 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (!Number.isInteger(steps) || steps < 1) throw new UsageError(`--steps must be a whole number ≥ 1, got ${options.steps}`);
     config.training.maxSteps = steps;
   }
+  // Checked before anything is opened or created: a bad id must leave the data folder as it was.
+  const runId = options['run-id'] === undefined ? undefined : String(options['run-id']);
+  const idProblem = runId === undefined ? null : runIdProblem(runId);
+  if (idProblem) throw new UsageError(`--run-id ${idProblem}`);
+  const name = options.name === undefined ? undefined : String(options.name);
+  const nameProblem = name === undefined ? null : runNameProblem(name);
+  if (nameProblem) throw new UsageError(`--name ${nameProblem}`);
   const dataDir = options.data ? path.resolve(String(options.data)) : defaultDataDir();
   const service = await createRunService({ dataDir, face: 'cli' });
   try {
     const run = await service.createRun({
       config,
-      id: options['run-id'] ? String(options['run-id']) : undefined,
-      name: options.name ? String(options.name) : undefined,
+      id: runId,
+      name,
       preset: options.preset ? String(options.preset) : undefined,
       start: true,
     });
