@@ -31,7 +31,10 @@ export const forkWorker: WorkerFactory = () => {
   return {
     pid: child.pid,
     send: (msg) => {
-      if (child.connected) child.send(msg);
+      // A worker may exit between the check and the write (EPIPE): with a callback the error comes here
+      // instead of as an unhandled 'error' event that would take the whole process down. The exit
+      // handler reports the worker's end.
+      if (child.connected) child.send(msg, () => {});
     },
     onMessage: (h) => child.on('message', (m) => h(m as FromWorker)),
     onExit: (h) => child.once('exit', (code, signal) => h(code, signal)),

@@ -6,6 +6,7 @@ import type { RunConfig } from '../../src-shared/config/runConfig';
 import { runIdProblem, runNameProblem } from '../../src-shared/runId';
 import { FINAL_RUN_STATUSES, RUN_STATUSES, type NewRun, type RunPatch, type RunRecord, type RunStatus, type RunSummary } from './types';
 import { fromJson, placeholders, toJson, type Clock, type Db } from './sql';
+import type { StoredPaths } from './storedPaths';
 
 export const INTERRUPTED_REASON = 'the studio stopped while this run was running';
 
@@ -54,7 +55,7 @@ export function assertRunStatus(status: string): asserts status is RunStatus {
   if (!(RUN_STATUSES as readonly string[]).includes(status)) throw new Error(`unknown run status '${status}' (expected one of ${RUN_STATUSES.join(', ')})`);
 }
 
-function toRecord(r: RunRow): RunRecord {
+function toRecord(r: RunRow, paths: StoredPaths): RunRecord {
   return {
     id: r.id,
     name: r.name,
@@ -69,14 +70,14 @@ function toRecord(r: RunRow): RunRecord {
     step: r.step,
     maxSteps: r.max_steps,
     error: r.error,
-    runDir: r.run_dir,
+    runDir: paths.fromStoredOrNull(r.run_dir),
     parentId: r.parent_id,
     workerPid: r.worker_pid,
   };
 }
 
-function toSummary(r: SummaryRow): RunSummary {
-  return { ...toRecord(r), lastLoss: r.last_loss, lastStepAt: r.last_step_at, samplesPerSec: r.samples_per_sec, bestBpd: r.best_bpd };
+function toSummary(r: SummaryRow, paths: StoredPaths): RunSummary {
+  return { ...toRecord(r, paths), lastLoss: r.last_loss, lastStepAt: r.last_step_at, samplesPerSec: r.samples_per_sec, bestBpd: r.best_bpd };
 }
 
 /**
@@ -106,6 +107,7 @@ export class RunsTable {
   constructor(
     private readonly db: Db,
     private readonly now: Clock,
+    private readonly paths: StoredPaths,
   ) {
     this.insert = db.prepare(
       `INSERT INTO runs (id, name, config, status, backend, dataset, created_at, updated_at, step, max_steps, run_dir, parent_id)
@@ -144,7 +146,7 @@ export class RunsTable {
       dataset: run.dataset ?? null,
       now: this.now(),
       maxSteps: run.maxSteps !== undefined ? run.maxSteps : (run.config.training?.maxSteps ?? null),
-      runDir: run.runDir ?? null,
+      runDir: this.paths.toStoredOrNull(run.runDir),
       parentId: run.parentId ?? null,
     });
     return this.get(run.id)!;
@@ -152,16 +154,16 @@ export class RunsTable {
 
   get(id: string): RunRecord | null {
     const row = this.byId.get(id);
-    return row ? toRecord(row) : null;
+    return row ? toRecord(row, this.paths) : null;
   }
 
   summary(id: string): RunSummary | null {
     const row = this.summaryById.get(id);
-    return row ? toSummary(row) : null;
+    return row ? toSummary(row, this.paths) : null;
   }
 
   list(filter: { status?: RunStatus | RunStatus[] } = {}): RunSummary[] {
-    const rows = this.all.all().map(toSummary);
+    const rows = this.all.all().map((r) => toSummary(r, this.paths));
     if (!filter.status) return rows;
     const wanted = Array.isArray(filter.status) ? filter.status : [filter.status];
     return rows.filter((r) => wanted.includes(r.status));
@@ -177,7 +179,7 @@ export class RunsTable {
       const column = PATCH_COLUMNS[key as keyof RunPatch];
       if (!column) throw new Error(`updateRun: '${key}' cannot be updated (status goes through setStatus)`);
       sets.push(`${column} = ?`);
-      values.push(key === 'config' ? toJson(value) : value);
+      values.push(key === 'config' ? toJson(value) : key === 'runDir' ? this.paths.toStoredOrNull(value as string | null) : value);
     }
     sets.push('updated_at = ?');
     values.push(this.now());
