@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { storageProblem } from '../store/errors';
 
 /** The default data directory for the CLI and the web face: $IDDPM_DATA, else ~/.iddpm-studio. */
 export function defaultDataDir(): string {
@@ -62,13 +63,16 @@ export function newRunId(dataDir: string, now = new Date(), taken: (id: string) 
   }
 }
 
-/** Creates a folder (and parents), naming the data directory problem when it cannot. */
+/** Creates a folder (and parents), naming the data folder problem (read-only, full disk) when it cannot. */
 export function ensureDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
+    const problem = storageProblem(e, path.join(dir, '.keep'));
+    if (problem?.code === 'disk-full' || problem?.code === 'not-writable') {
+      throw new Error(`cannot create ${dir}: ${problem.why}. Choose another data folder with --data DIR, or ${problem.code === 'disk-full' ? 'free some space' : 'make it writable'}.`, { cause: e });
+    }
     const err = e as NodeJS.ErrnoException;
-    const hint = err.code === 'EACCES' || err.code === 'EROFS' ? ' (choose a writable folder with --data DIR)' : err.code === 'ENOSPC' ? ' (the disk is full)' : '';
-    throw new Error(`cannot create ${dir}: ${err.code ?? err.message}${hint}`);
+    throw new Error(`cannot create ${dir}: ${problem ? `${problem.why} (${err.code})` : (err.code ?? err.message)}`, { cause: e });
   }
 }

@@ -18,6 +18,7 @@ import { EventHub } from './eventHub';
 import { recordEvaluation, recordSampleSet, recordTrainEvent, sampleSetZip, type Recorder } from './recordResults';
 import { ensureDir, listCheckpoints as listCheckpointFiles, newRunId, removeRunFolder, runDir } from './runFiles';
 import { ApiFailure } from './apiFailure';
+import { storageFailureReason } from './storageFailure';
 import { METRIC_TO_STORE, toCheckpoint, toEvaluation, toJob, toRunSummary, toSampleSet, toSeries, toVlb, UrlMapper } from './toProtocol';
 import { forkWorker, type WorkerFactory, type WorkerHandle } from './workerHost';
 import type { FromWorker, JobRequest } from './workerMessages';
@@ -57,6 +58,11 @@ export class RunService implements P.StudioApi {
   private readonly hub = new EventHub(100, () => this.flushWriters());
   private readonly queue: Work[] = [];
   private readonly active = new Map<string, Active>();
+  /**
+   * Final statuses the store could not take (the disk was full when the run failed): shown as if stored,
+   * and written as soon as the store accepts writes again.
+   */
+  private readonly unsaved = new Map<string, { status: P.RunStatus; reason: string | null }>();
   private readonly urls: UrlMapper;
   /** Where worker results are written and announced. */
   private readonly recorder: Recorder;
@@ -110,7 +116,9 @@ export class RunService implements P.StudioApi {
     const r = this.store.getRunSummary(runId);
     if (!r) return null;
     const cps = this.store.listCheckpoints(runId);
-    return toRunSummary(r, cps.at(-1)?.step ?? null);
+    const s = toRunSummary(r, cps.at(-1)?.step ?? null);
+    const pending = this.unsaved.get(runId);
+    return pending ? { ...s, status: pending.status, reason: pending.reason } : s;
   }
 
   private requireRun(runId: string): P.RunSummary {
@@ -216,6 +224,7 @@ export class RunService implements P.StudioApi {
       throw new ApiFailure('conflict', `run '${runId}' already reached its last step ${run.maxSteps}; duplicate it to train further`);
     }
     this.store.setStatus(runId, 'queued', null);
+    this.unsaved.delete(runId);
     this.enqueue({ kind: 'train', runId });
     return this.emitRun(runId);
   }
@@ -289,7 +298,7 @@ export class RunService implements P.StudioApi {
         if (a.finished) continue;
         a.finished = true;
         a.worker.kill('SIGKILL');
-        this.failWork(a.work, `could not store the run's metrics: ${(e as Error).message}`);
+        this.failWork(a.work, e, "could not store the run's metrics: ");
       }
     }
   }
@@ -363,24 +372,66 @@ export class RunService implements P.StudioApi {
   }
 
   private pump(): void {
+    if (this.unsaved.size) this.saveUnsaved();
     while (!this.closed && this.active.size < this.maxConcurrent && this.queue.length) {
       const w = this.queue.shift()!;
       try {
         if (w.kind === 'train') this.launchTraining(w.runId);
         else this.launchJob(w.jobId);
       } catch (e) {
-        this.failWork(w, (e as Error).message);
+        this.failWork(w, e);
       }
     }
   }
 
-  private failWork(w: Work, message: string): void {
+  /**
+   * Ends work that cannot go on. Never throws: it runs inside worker callbacks and timers, where an error
+   * would take the whole process (`iddpm serve`, `iddpm train`) down. A full disk or read-only folder gets
+   * the reason that says what to do; `context` prefixes any other message.
+   */
+  private failWork(w: Work, cause: unknown, context = ''): void {
+    const reason = storageFailureReason(cause, this.opts.dataDir) ?? `${context}${(cause as Error)?.message ?? String(cause)}`;
     if (w.kind === 'train') {
-      this.store.setStatus(w.runId, 'failed', message);
-      this.emitRun(w.runId);
-    } else {
-      this.store.updateJob(w.jobId, { status: 'failed', error: message });
-      this.hub.emit({ type: 'job', job: toJob(this.store.getJob(w.jobId)!) });
+      this.endRun(w.runId, 'failed', reason);
+      return;
+    }
+    try {
+      this.store.updateJob(w.jobId, { status: 'failed', error: reason });
+    } catch {
+      // The store cannot take it now; the job event below still tells the faces.
+    }
+    try {
+      const job = this.store.getJob(w.jobId);
+      if (job) this.hub.emit({ type: 'job', job: { ...toJob(job), status: 'failed', error: reason } });
+    } catch {
+      // nothing more can be done without the store
+    }
+  }
+
+  /**
+   * Records a run's final status. When the store cannot write it (the disk is still full) the status is
+   * kept in memory, shown in summaries and events, and written once writes succeed again.
+   */
+  private endRun(runId: string, status: P.RunStatus, reason: string | null): void {
+    this.unsaved.set(runId, { status, reason });
+    this.saveUnsaved();
+    try {
+      this.emitRun(runId);
+    } catch {
+      // the store cannot even be read: the next successful read shows the status
+    }
+  }
+
+  /** Writes the statuses the store could not take before; keeps those it still cannot. */
+  private saveUnsaved(): void {
+    for (const [runId, { status, reason }] of this.unsaved) {
+      try {
+        this.store.updateRun(runId, { workerPid: null });
+        this.store.setStatus(runId, status, reason);
+        this.unsaved.delete(runId);
+      } catch {
+        // still not writable: keep it for the next attempt
+      }
     }
   }
 
@@ -448,7 +499,7 @@ export class RunService implements P.StudioApi {
               if (a.finished) return;
               a.finished = true;
               worker.kill('SIGKILL');
-              this.failWork(work, `could not store the run's metrics: ${(e as Error).message}`);
+              this.failWork(work, e, "could not store the run's metrics: ");
             },
           })
         : null;
@@ -466,7 +517,7 @@ export class RunService implements P.StudioApi {
         // A store write failed (disk full, unwritable): stop the worker, keep what is stored.
         a.finished = true;
         worker.kill('SIGKILL');
-        this.failWork(work, `could not record the job's results: ${(e as Error).message}`);
+        this.failWork(work, e, "could not record the job's results: ");
       }
     });
     worker.onExit((code, signal) => {
@@ -476,8 +527,12 @@ export class RunService implements P.StudioApi {
         // already reported through failWork
       }
       this.active.delete(key);
-      if (!a.finished && a.intent !== 'delete') this.onUnexpectedExit(work, code, signal);
-      this.hub.flush();
+      try {
+        if (!a.finished && a.intent !== 'delete') this.onUnexpectedExit(work, code, signal);
+        this.hub.flush();
+      } catch (e) {
+        this.failWork(work, e);
+      }
       this.pump();
     });
   }
@@ -526,10 +581,8 @@ export class RunService implements P.StudioApi {
     else if (intent === 'pause') status = 'paused';
     else if (intent === 'stop') status = 'stopped';
     else status = run.maxSteps !== null && (step ?? run.step) >= run.maxSteps ? 'done' : 'stopped';
-    this.store.updateRun(runId, { workerPid: null });
-    this.store.setStatus(runId, status, error);
     this.hub.flush();
-    this.emitRun(runId);
+    this.endRun(runId, status, error === null ? null : (storageFailureReason(error, this.opts.dataDir) ?? error));
     this.hub.flush();
   }
 
@@ -613,6 +666,7 @@ export class RunService implements P.StudioApi {
     const deadline = Date.now() + timeoutMs;
     while (this.active.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const a of this.active.values()) a.worker.kill('SIGKILL');
+    this.saveUnsaved();
     this.hub.close();
     this.store.close();
   }

@@ -211,7 +211,7 @@ describe('openStore: errors that name the file and the fix', () => {
     }
     expect(result.code).toBe('not-writable');
     expect(result.message).toContain(file);
-    expect(result.message).toContain(`the folder ${ro} is not writable`);
+    expect(result.message).toContain(`the data folder ${ro} is not writable by this user`);
     expect(result.message).toMatch(/Choose a writable data folder \(--data DIR\)/);
   });
 
