@@ -70,7 +70,7 @@ export function ensureDir(dir: string): void {
   } catch (e) {
     const problem = storageProblem(e, path.join(dir, '.keep'));
     if (problem?.code === 'disk-full' || problem?.code === 'not-writable') {
-      throw new Error(`cannot create ${dir}: ${problem.why}. Choose another data folder with --data DIR, or ${problem.code === 'disk-full' ? 'free some space' : 'make it writable'}.`, { cause: e });
+      throw new Error(`${problem.why}. Choose another data folder (--data DIR), or ${problem.code === 'disk-full' ? 'free some space' : 'make it writable'}.`, { cause: e });
     }
     const err = e as NodeJS.ErrnoException;
     throw new Error(`cannot create ${dir}: ${problem ? `${problem.why} (${err.code})` : (err.code ?? err.message)}`, { cause: e });

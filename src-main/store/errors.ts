@@ -83,7 +83,7 @@ export function unwritableFolder(folder: string): string | null {
   } catch (e) {
     const readOnly = (e as NodeJS.ErrnoException).code === 'EROFS';
     const what = readOnly ? 'is read-only' : 'is not writable by this user';
-    return at === path.resolve(folder) ? `the data folder ${folder} ${what}` : `the data folder ${folder} cannot be created: ${at} ${what}`;
+    return at === path.resolve(folder) ? `the data folder ${folder} ${what}` : `${at} ${what}, so the folder ${folder} cannot be created`;
   }
 }
 
