@@ -74,7 +74,7 @@ export function isOutOfSpace(folder: string): boolean {
 }
 
 /** Why `folder` cannot be written (a read-only disk, or permissions), found on the file system; null when it can. */
-export function unwritableFolder(folder: string): string | null {
+export function unwritableFolder(folder: string, label = 'the data folder'): string | null {
   const at = nearestExisting(folder);
   if (!at) return null;
   try {
@@ -83,12 +83,12 @@ export function unwritableFolder(folder: string): string | null {
   } catch (e) {
     const readOnly = (e as NodeJS.ErrnoException).code === 'EROFS';
     const what = readOnly ? 'is read-only' : 'is not writable by this user';
-    return at === path.resolve(folder) ? `the data folder ${folder} ${what}` : `${at} ${what}, so the folder ${folder} cannot be created`;
+    return at === path.resolve(folder) ? `${label} ${folder} ${what}` : `${at} ${what}, so the folder ${folder} cannot be created`;
   }
 }
 
 /** Why a path cannot hold the database file, found by looking at the file system; null when it looks fine. */
-function diagnosePath(file: string): StorageProblem | null {
+function diagnosePath(file: string, label: string): StorageProblem | null {
   if (isDirectory(file)) return { code: 'is-a-directory', why: `${file} is a folder, not a database file` };
   // Walk up to the first ancestor that exists: a regular file there means ENOTDIR for everything below.
   for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
@@ -102,7 +102,7 @@ function diagnosePath(file: string): StorageProblem | null {
     if (!st.isDirectory()) return { code: 'not-a-directory', why: `${dir} is a file, not a folder` };
     break;
   }
-  const folder = unwritableFolder(path.dirname(file));
+  const folder = unwritableFolder(path.dirname(file), label);
   if (folder) return { code: 'not-writable', why: folder };
   try {
     accessSync(file, constants.W_OK);
@@ -117,19 +117,19 @@ function diagnosePath(file: string): StorageProblem | null {
  * Whether `err` (from SQLite or the file system, while working on `file` in its data folder) is a storage
  * problem: the disk is full, or the folder or file cannot be written. Named from what the file system
  * says, because the codes mislead (a recursive mkdir on a read-only disk says ENOENT; a full disk can
- * surface as SQLITE_IOERR_SHMSIZE). Null for anything else.
+ * surface as SQLITE_IOERR_SHMSIZE). `label` says what the folder is to the user. Null for anything else.
  */
-export function storageProblem(err: unknown, file: string): StorageProblem | null {
+export function storageProblem(err: unknown, file: string, label = 'the data folder'): StorageProblem | null {
   const code = errorCode(err);
   const msg = String((err as { message?: unknown })?.message ?? err);
   const folder = path.dirname(file);
-  const full: StorageProblem = { code: 'disk-full', why: `the disk is full: no space is left for the data folder ${folder}` };
+  const full: StorageProblem = { code: 'disk-full', why: `the disk is full: no space is left for ${label} ${folder}` };
   if (code === 'SQLITE_FULL' || code === 'ENOSPC' || /no space left on device|database or disk is full/i.test(msg)) return full;
   if ((code.startsWith('SQLITE_IOERR') || code === 'EIO') && isOutOfSpace(folder)) return full;
   if (ACCESS_CODES.has(code) || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY')) {
-    const found = diagnosePath(file);
+    const found = diagnosePath(file, label);
     if (found) return found;
-    if (code === 'EROFS' || code.startsWith('SQLITE_READONLY')) return { code: 'not-writable', why: `the data folder ${folder} is read-only` };
+    if (code === 'EROFS' || code.startsWith('SQLITE_READONLY')) return { code: 'not-writable', why: `${label} ${folder} is read-only` };
   }
   return null;
 }

@@ -3,7 +3,7 @@
  * a run id that names the data folder, and (see below) a data folder that cannot be written.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +67,27 @@ describe.skipIf(typeof disk === 'string')(`iddpm on a disk that is full or read-
     const r = iddpm('resume', 'filling', '--data', data);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/run filling finished at step 12/);
+  });
+
+  it('eval prints its NLL before writing the CSV, and names a read-only folder for the CSV', () => {
+    if (typeof disk === 'string') return;
+    const data = path.join(scratch, 'ev');
+    const t = iddpm('train', '--preset', 'tiny-test', '--steps', '2', '--checkpoint-every', '2', '--eval-every', '0', '--preview-every', '0', '--gns-every', '0', '--data', data, '--run-id', 'ev');
+    expect(t.code, t.stderr).toBe(0);
+    const csvDir = path.join(disk.dir, 'csv');
+    mkdirSync(csvDir);
+    disk.readOnly();
+    try {
+      const csv = path.join(csvDir, 'nll.csv');
+      const r = iddpm('eval', path.join(data, 'runs', 'ev', 'checkpoints', 'step-00000002.safetensors'), '--images', '2', '--batch', '2', '--csv', csv);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/^NLL [\d.]+ bits\/dim on 2 held-out images/);
+      expect(r.stderr).toContain(`cannot write the per-t terms to ${csv}: the folder ${csvDir} is read-only (choose another file with --csv FILE)`);
+      expect(r.stderr).not.toMatch(CODES);
+      expect(r.stderr).not.toMatch(STACK);
+    } finally {
+      disk.writable();
+    }
   });
 
   it('runs and train on a read-only data folder name it read-only', () => {

@@ -1,6 +1,8 @@
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeBackend } from '../../engine/backend/selectBackend';
-import { runEvalJob } from '../../runs/evalJob';
+import { evalCsv, runEvalJob } from '../../runs/evalJob';
+import { storageProblem } from '../../store/errors';
 import type { BackendPreference } from '../../../src-shared/config/enums';
 import { helpText, parseArgs, UsageError, type OptionSpec } from '../args';
 import { Progress } from '../progress';
@@ -37,15 +39,20 @@ export async function evalCommand(argv: string[]): Promise<number> {
     batchSize: options.batch as number | undefined,
     seed: options.seed as number | undefined,
     backend: options.backend as BackendPreference | undefined,
-    csvFile,
     onBackend: (b) => process.stderr.write(`backend: ${describeBackend(b)}\n`),
     onProgress: (done, total) => {
       progress ??= new Progress('eval', total, process.stderr, 'calls');
       progress.update(done);
     },
   });
-  process.stdout.write(
-    `NLL ${r.bpd.toFixed(4)} bits/dim on ${r.images} held-out images (prior term ${r.priorBpd.toExponential(2)}), step ${r.step}\nper-t terms: ${csvFile}\n`,
-  );
+  // The NLL first: a folder that cannot take the CSV (read-only, full disk) must not cost the result.
+  process.stdout.write(`NLL ${r.bpd.toFixed(4)} bits/dim on ${r.images} held-out images (prior term ${r.priorBpd.toExponential(2)}), step ${r.step}\n`);
+  try {
+    writeFileSync(csvFile, evalCsv(r));
+  } catch (e) {
+    const problem = storageProblem(e, csvFile, 'the folder');
+    throw new Error(`cannot write the per-t terms to ${csvFile}: ${problem?.why ?? (e as Error).message} (choose another file with --csv FILE)`);
+  }
+  process.stdout.write(`per-t terms: ${csvFile}\n`);
   return 0;
 }
