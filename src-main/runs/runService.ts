@@ -281,6 +281,7 @@ export class RunService implements P.StudioApi {
       });
     }
     this.store.deleteRun(runId);
+    this.unsaved.delete(runId);
     const dir = runDir(this.opts.dataDir, run.id);
     const removed = removeRunFolder(this.opts.dataDir, dir);
     this.hub.emit({ type: 'runDeleted', runId });
