@@ -41,7 +41,7 @@ const NEARLY_FULL_BYTES = 1 << 20;
 /** Codes that mean a path could not be created or written (the file system says why, not the code). */
 const ACCESS_CODES = new Set(['ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EISDIR', 'EEXIST', 'ENOENT', 'SQLITE_PERM']);
 
-/** The error's code: its `code`, else one a message starts with ("EROFS: read-only file system, …"). */
+/** The error's code: its `code`, else one its message names (a worker sends "EROFS: read-only file system, …"). */
 function errorCode(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown };
   if (typeof e?.code === 'string' && e.code) return e.code;
