@@ -291,7 +291,8 @@ export interface StudioApi {
   series(runId: string, metrics: MetricName[], points: number, fromStep?: number, toStep?: number): Promise<Partial<Record<MetricName, Series>>>;
   vlbSnapshot(runId: string, step: number): Promise<VlbSnapshot | null>;
 
-  createRun(request: { config: RunConfig; name?: string; preset?: string; start?: boolean }): Promise<RunSummary>;
+  /** `id` names the run's folder (default: a timestamp); it and `name` follow the rules of runId.ts. */
+  createRun(request: { config: RunConfig; name?: string; preset?: string; start?: boolean; id?: string }): Promise<RunSummary>;
   startRun(runId: string): Promise<RunSummary>;
   pauseRun(runId: string): Promise<RunSummary>;
   resumeRun(runId: string, options?: ResumeOptions): Promise<RunSummary>;

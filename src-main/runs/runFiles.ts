@@ -3,9 +3,10 @@
  * <data>/runs/<id>/config.json, checkpoints/step-XXXXXXXX.safetensors, previews/step-XXXXXXXX.png,
  * samples/<set>/…png.
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { storageProblem } from '../store/errors';
 
 /** The default data directory for the CLI and the web face: $IDDPM_DATA, else ~/.iddpm-studio. */
 export function defaultDataDir(): string {
@@ -14,6 +15,19 @@ export function defaultDataDir(): string {
 
 export function runDir(dataDir: string, runId: string): string {
   return path.join(dataDir, 'runs', runId);
+}
+
+/**
+ * Deletes a run's folder, but only when it lies strictly inside `<data>/runs/`: an id or a stored path
+ * that resolves to the runs folder itself, the data folder or anywhere else is refused (false) and
+ * nothing is touched. The last line of defence behind the run-id rule, for rows written before it.
+ */
+export function removeRunFolder(dataDir: string, dir: string): boolean {
+  const runsRoot = path.resolve(dataDir, 'runs');
+  const rel = path.relative(runsRoot, path.resolve(runsRoot, dir));
+  if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return false;
+  rmSync(path.join(runsRoot, rel), { recursive: true, force: true });
+  return true;
 }
 
 export function checkpointsDir(dir: string): string {
@@ -49,13 +63,16 @@ export function newRunId(dataDir: string, now = new Date(), taken: (id: string) 
   }
 }
 
-/** Creates a folder (and parents), naming the data directory problem when it cannot. */
+/** Creates a folder (and parents), naming the data folder problem (read-only, full disk) when it cannot. */
 export function ensureDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
+    const problem = storageProblem(e, path.join(dir, '.keep'));
+    if (problem?.code === 'disk-full' || problem?.code === 'not-writable') {
+      throw new Error(`${problem.why}. Choose another data folder (--data DIR), or ${problem.code === 'disk-full' ? 'free some space' : 'make it writable'}.`, { cause: e });
+    }
     const err = e as NodeJS.ErrnoException;
-    const hint = err.code === 'EACCES' || err.code === 'EROFS' ? ' (choose a writable folder with --data DIR)' : err.code === 'ENOSPC' ? ' (the disk is full)' : '';
-    throw new Error(`cannot create ${dir}: ${err.code ?? err.message}${hint}`);
+    throw new Error(`cannot create ${dir}: ${problem ? `${problem.why} (${err.code})` : (err.code ?? err.message)}`, { cause: e });
   }
 }

@@ -4,21 +4,23 @@
  * one job uses the device at a time, turns worker messages into stored rows and live events, and turns
  * crashes into resumable `interrupted` runs.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { listPresets } from '../../src-shared/config/presets';
 import type { RunConfig } from '../../src-shared/config/runConfig';
 import { validateRunConfig } from '../../src-shared/config/validate';
+import { RUN_NAME_MAX_LENGTH, runIdProblem, runNameProblem } from '../../src-shared/runId';
 import type * as P from '../../src-shared/protocol';
 import { describeBackend } from '../engine/backend/selectBackend';
 import { openStore, type MetricsWriter, type Store } from '../store';
 import type { MetricName as StoreMetric } from '../store/types';
 import { EventHub } from './eventHub';
 import { recordEvaluation, recordSampleSet, recordTrainEvent, sampleSetZip, type Recorder } from './recordResults';
-import { ensureDir, listCheckpoints as listCheckpointFiles, newRunId, runDir } from './runFiles';
+import { ensureDir, listCheckpoints as listCheckpointFiles, newRunId, removeRunFolder, runDir } from './runFiles';
 import { pruneCheckpoints } from './checkpointRetention';
 import { ApiFailure } from './apiFailure';
 import { checkEvaluationSettings, checkSampleSettings } from './jobSettings';
+import { storageFailureReason } from './storageFailure';
 import { METRIC_TO_STORE, toCheckpoint, toEvaluation, toJob, toRunSummary, toSampleSet, toSeries, toVlb, UrlMapper } from './toProtocol';
 import { describeWait, type DeviceHolder } from './queueWait';
 import { datasetPathProblem } from './datasetPathCheck';
@@ -65,6 +67,11 @@ export class RunService implements P.StudioApi {
   private readonly hub = new EventHub(100, () => this.flushWriters());
   private readonly queue: Work[] = [];
   private readonly active = new Map<string, Active>();
+  /**
+   * Final statuses the store could not take (the disk was full when the run failed): shown as if stored,
+   * and written as soon as the store accepts writes again.
+   */
+  private readonly unsaved = new Map<string, { status: P.RunStatus; reason: string | null }>();
   private readonly urls: UrlMapper;
   /** Where worker results are written and announced. */
   private readonly recorder: Recorder;
@@ -156,7 +163,9 @@ export class RunService implements P.StudioApi {
       }
     }
     const cps = this.store.listCheckpoints(runId);
-    return toRunSummary(r, cps.at(-1)?.step ?? null);
+    const s = toRunSummary(r, cps.at(-1)?.step ?? null);
+    const pending = this.unsaved.get(runId);
+    return pending ? { ...s, status: pending.status, reason: pending.reason } : s;
   }
 
   private requireRun(runId: string): P.RunSummary {
@@ -233,8 +242,14 @@ export class RunService implements P.StudioApi {
         field: problems[0].field,
       });
     }
-    if (request.id !== undefined && (!/^[A-Za-z0-9._-]{1,64}$/.test(request.id) || this.store.getRun(request.id))) {
-      throw new ApiFailure('bad-request', `run id '${request.id}' is taken or not made of letters, digits, '.', '_' and '-'`, { field: 'id' });
+    if (request.id !== undefined) {
+      const problem = runIdProblem(request.id);
+      if (problem) throw new ApiFailure('bad-request', `id ${problem}`, { field: 'id' });
+      if (this.store.getRun(request.id)) throw new ApiFailure('conflict', `id '${request.id}' is taken by another run: choose another, or leave it out for a timestamp`, { field: 'id' });
+    }
+    if (request.name !== undefined) {
+      const problem = runNameProblem(request.name);
+      if (problem) throw new ApiFailure('bad-request', `name ${problem}`, { field: 'name' });
     }
     const id = request.id ?? newRunId(this.opts.dataDir, new Date(), (candidate) => this.store.getRun(candidate) !== null);
     const dir = runDir(this.opts.dataDir, id);
@@ -278,6 +293,7 @@ export class RunService implements P.StudioApi {
       this.store.updateRun(runId, { step: damage.goodStep ?? 0 });
     }
     this.store.setStatus(runId, 'queued', null);
+    this.unsaved.delete(runId);
     this.enqueue({ kind: 'train', runId });
     return this.emitRun(runId);
   }
@@ -330,7 +346,8 @@ export class RunService implements P.StudioApi {
 
   async duplicateRun(runId: string): Promise<P.RunSummary> {
     const run = this.requireRun(runId);
-    const copy = await this.createRun({ config: stripPreset(run.config), name: `${run.name} (copy)`, preset: run.preset ?? undefined });
+    const name = `${run.name.slice(0, RUN_NAME_MAX_LENGTH - ' (copy)'.length)} (copy)`;
+    const copy = await this.createRun({ config: stripPreset(run.config), name, preset: run.preset ?? undefined });
     this.store.updateRun(copy.id, { parentId: runId });
     return this.emitRun(copy.id);
   }
@@ -349,9 +366,13 @@ export class RunService implements P.StudioApi {
       });
     }
     this.store.deleteRun(runId);
+    this.unsaved.delete(runId);
     const dir = runDir(this.opts.dataDir, run.id);
-    rmSync(dir, { recursive: true, force: true });
+    const removed = removeRunFolder(this.opts.dataDir, dir);
     this.hub.emit({ type: 'runDeleted', runId });
+    if (!removed) {
+      throw new ApiFailure('conflict', `run '${runId}' was removed from the database, but its folder ${dir} is not inside ${runDir(this.opts.dataDir, '')}, so no files were deleted`);
+    }
   }
 
   /** Writes buffered metric rows now (called before live events go out). */
@@ -363,7 +384,7 @@ export class RunService implements P.StudioApi {
         if (a.finished) continue;
         a.finished = true;
         a.worker.kill('SIGKILL');
-        this.failWork(a.work, `could not store the run's metrics: ${(e as Error).message}`);
+        this.failWork(a.work, e, "could not store the run's metrics: ");
       }
     }
   }
@@ -434,6 +455,7 @@ export class RunService implements P.StudioApi {
 
   private pump(): void {
     let started = false;
+    if (this.unsaved.size) this.saveUnsaved();
     while (!this.closed && this.active.size < this.maxConcurrent && this.queue.length) {
       // Work whose previous worker (same run or job) has not exited yet waits for it.
       const next = this.queue.findIndex((q) => !this.active.has(q.kind === 'train' ? trainKey(q.runId) : jobKey(q.jobId)));
@@ -444,7 +466,7 @@ export class RunService implements P.StudioApi {
         if (w.kind === 'train') this.launchTraining(w.runId);
         else this.launchJob(w.jobId);
       } catch (e) {
-        this.failWork(w, (e as Error).message);
+        this.failWork(w, e);
       }
     }
     // The jobs still queued now wait for something else: tell the views.
@@ -465,13 +487,54 @@ export class RunService implements P.StudioApi {
     return { ...summary, waitingFor: describeWait(holders, Math.max(0, ahead), this.maxConcurrent) };
   }
 
-  private failWork(w: Work, message: string): void {
+  /**
+   * Ends work that cannot go on. Never throws: it runs inside worker callbacks and timers, where an error
+   * would take the whole process (`iddpm serve`, `iddpm train`) down. A full disk or read-only folder gets
+   * the reason that says what to do; `context` prefixes any other message.
+   */
+  private failWork(w: Work, cause: unknown, context = ''): void {
+    const reason = storageFailureReason(cause, this.opts.dataDir) ?? `${context}${(cause as Error)?.message ?? String(cause)}`;
     if (w.kind === 'train') {
-      this.store.setStatus(w.runId, 'failed', message);
-      this.emitRun(w.runId);
-    } else {
-      this.store.updateJob(w.jobId, { status: 'failed', error: message });
-      this.hub.emit({ type: 'job', job: toJob(this.store.getJob(w.jobId)!) });
+      this.endRun(w.runId, 'failed', reason);
+      return;
+    }
+    try {
+      this.store.updateJob(w.jobId, { status: 'failed', error: reason });
+    } catch {
+      // The store cannot take it now; the job event below still tells the faces.
+    }
+    try {
+      const job = this.store.getJob(w.jobId);
+      if (job) this.hub.emit({ type: 'job', job: { ...toJob(job), status: 'failed', error: reason } });
+    } catch {
+      // nothing more can be done without the store
+    }
+  }
+
+  /**
+   * Records a run's final status. When the store cannot write it (the disk is still full) the status is
+   * kept in memory, shown in summaries and events, and written once writes succeed again.
+   */
+  private endRun(runId: string, status: P.RunStatus, reason: string | null): void {
+    this.unsaved.set(runId, { status, reason });
+    this.saveUnsaved();
+    try {
+      this.emitRun(runId);
+    } catch {
+      // the store cannot even be read: the next successful read shows the status
+    }
+  }
+
+  /** Writes the statuses the store could not take before; keeps those it still cannot. */
+  private saveUnsaved(): void {
+    for (const [runId, { status, reason }] of this.unsaved) {
+      try {
+        this.store.updateRun(runId, { workerPid: null });
+        this.store.setStatus(runId, status, reason);
+        this.unsaved.delete(runId);
+      } catch {
+        // still not writable: keep it for the next attempt
+      }
     }
   }
 
@@ -543,7 +606,7 @@ export class RunService implements P.StudioApi {
               if (a.finished) return;
               a.finished = true;
               worker.kill('SIGKILL');
-              this.failWork(work, `could not store the run's metrics: ${(e as Error).message}`);
+              this.failWork(work, e, "could not store the run's metrics: ");
             },
           })
         : null;
@@ -561,7 +624,7 @@ export class RunService implements P.StudioApi {
         // A store write failed (disk full, unwritable): stop the worker, keep what is stored.
         a.finished = true;
         worker.kill('SIGKILL');
-        this.failWork(work, `could not record the job's results: ${(e as Error).message}`);
+        this.failWork(work, e, "could not record the job's results: ");
       }
     });
     worker.onExit((code, signal) => {
@@ -578,8 +641,12 @@ export class RunService implements P.StudioApi {
         }
       }
       this.active.delete(key);
-      if (!a.finished && a.intent !== 'delete') this.onUnexpectedExit(work, code, signal);
-      this.hub.flush();
+      try {
+        if (!a.finished && a.intent !== 'delete') this.onUnexpectedExit(work, code, signal);
+        this.hub.flush();
+      } catch (e) {
+        this.failWork(work, e);
+      }
       this.pump();
     });
   }
@@ -648,10 +715,8 @@ export class RunService implements P.StudioApi {
     else if (intent === 'pause') status = 'paused';
     else if (intent === 'stop') status = 'stopped';
     else status = run.maxSteps !== null && (step ?? run.step) >= run.maxSteps ? 'done' : 'stopped';
-    this.store.updateRun(runId, { workerPid: null });
-    this.store.setStatus(runId, status, error);
     this.hub.flush();
-    this.emitRun(runId);
+    this.endRun(runId, status, error === null ? null : (storageFailureReason(error, this.opts.dataDir) ?? error));
     this.hub.flush();
   }
 
@@ -739,6 +804,7 @@ export class RunService implements P.StudioApi {
     // Their exit handlers still record the end: let them run before the store closes.
     const killedBy = Date.now() + 5000;
     while (this.active.size && Date.now() < killedBy) await new Promise((r) => setTimeout(r, 20));
+    this.saveUnsaved();
     this.hub.close();
     this.store.close();
   }

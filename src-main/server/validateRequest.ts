@@ -6,6 +6,7 @@
  * into ApiError replies here too, so a bad request can never take a face down.
  */
 import { API_METHODS, type ApiError, type ApiMethod, type StudioApi } from '../../src-shared/protocol';
+import { runIdProblem, runNameProblem } from '../../src-shared/runId';
 
 /** The metric names the store can chart (MetricName in protocol.ts). */
 const METRIC_NAMES: ReadonlySet<string> = new Set([
@@ -28,9 +29,11 @@ function fail(message: string): never {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Every run id a request carries obeys the one run-id rule (src-shared/runId.ts). */
 function runId(v: unknown, what = 'runId'): string {
-  if (typeof v !== 'string' || v.length === 0 || v.length > 200) fail(`${what} must be a non-empty string (a run id from listRuns)`);
-  return v;
+  const problem = runIdProblem(v);
+  if (problem) fail(`${what} ${problem} (a run id from listRuns)`);
+  return v as string;
 }
 
 function int(v: unknown, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -67,7 +70,7 @@ const PARAM_CHECKS: Record<ApiMethod, { max: number; check: (p: unknown[]) => vo
   validateConfig: {
     max: 1,
     check: (p) => {
-      if (p.length < 1) fail('validateConfig takes the config to check');
+      if (p.length < 1) fail('give the config to check');
     },
   },
   listRuns: { max: 0, check: () => {} },
@@ -100,9 +103,13 @@ const PARAM_CHECKS: Record<ApiMethod, { max: number; check: (p: unknown[]) => vo
   createRun: {
     max: 1,
     check: ([req]) => {
-      if (!isObject(req)) fail('createRun takes { config, name?, preset?, start? }');
-      if (!isObject(req.config)) fail('createRun: config must be a run config object');
-      optionalString(req.name, 'name');
+      if (!isObject(req)) fail('the request must be { config, name?, preset?, start?, id? }');
+      if (!isObject(req.config)) fail('config must be a run config object');
+      optional(req.name, (v) => {
+        const problem = runNameProblem(v);
+        return problem ? fail(`name ${problem}`) : v;
+      });
+      optional(req.id, (v) => runId(v, 'id'));
       optionalString(req.preset, 'preset');
       optional(req.start, (v) => (typeof v === 'boolean' ? v : fail('start must be true or false')));
     },
@@ -127,7 +134,7 @@ const PARAM_CHECKS: Record<ApiMethod, { max: number; check: (p: unknown[]) => vo
   startSampling: {
     max: 1,
     check: ([s]) => {
-      if (!isObject(s)) fail('startSampling takes the sample settings { runId, sampler, steps, count, seed, … }');
+      if (!isObject(s)) fail('the settings must be an object { runId, sampler, steps, count, seed, … }');
       runId(s.runId, 'settings.runId');
       if (s.sampler !== 'ancestral' && s.sampler !== 'ddim') fail(`settings.sampler must be 'ancestral' or 'ddim', got ${JSON.stringify(s.sampler) ?? 'nothing'}`);
       int(s.steps, 'settings.steps', 1);
@@ -142,7 +149,7 @@ const PARAM_CHECKS: Record<ApiMethod, { max: number; check: (p: unknown[]) => vo
   startEvaluation: {
     max: 1,
     check: ([s]) => {
-      if (!isObject(s)) fail('startEvaluation takes the evaluation settings { runId, images, checkpointId?, emaRate? }');
+      if (!isObject(s)) fail('the settings must be an object { runId, images, checkpointId?, emaRate? }');
       runId(s.runId, 'settings.runId');
       int(s.images, 'settings.images', 1);
       optional(s.checkpointId, (v) => int(v, 'settings.checkpointId', 0));
@@ -155,7 +162,7 @@ const PARAM_CHECKS: Record<ApiMethod, { max: number; check: (p: unknown[]) => vo
     max: 1,
     check: ([f]) => {
       if (f === undefined) return;
-      if (!isObject(f)) fail('listSampleSets takes a filter object { runId?, kind? }');
+      if (!isObject(f)) fail('the filter must be an object { runId?, kind? }');
       optional(f.runId, (v) => runId(v, 'filter.runId'));
       optional(f.kind, (v) => (v === 'samples' || v === 'preview' ? v : fail("filter.kind must be 'samples' or 'preview'")));
     },

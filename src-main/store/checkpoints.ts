@@ -3,6 +3,7 @@
  * updates the row in place so its id, which sample sets and evaluations point to, stays the same.
  */
 import { fromJson, toJson, type Clock, type Db } from './sql';
+import type { StoredPaths } from './storedPaths';
 import type { CheckpointRecord, NewCheckpoint } from './types';
 
 interface CheckpointRow {
@@ -15,8 +16,8 @@ interface CheckpointRow {
   ema_rates: string;
 }
 
-function toRecord(r: CheckpointRow): CheckpointRecord {
-  return { id: r.id, runId: r.run_id, step: r.step, path: r.path, bytes: r.bytes, createdAt: r.created_at, emaRates: fromJson<number[]>(r.ema_rates, []) };
+function toRecord(r: CheckpointRow, paths: StoredPaths): CheckpointRecord {
+  return { id: r.id, runId: r.run_id, step: r.step, path: paths.fromStored(r.path), bytes: r.bytes, createdAt: r.created_at, emaRates: fromJson<number[]>(r.ema_rates, []) };
 }
 
 export class CheckpointsTable {
@@ -30,6 +31,7 @@ export class CheckpointsTable {
   constructor(
     db: Db,
     private readonly now: Clock,
+    private readonly paths: StoredPaths,
   ) {
     this.upsert = db.prepare<unknown[], { id: number }>(
       `INSERT INTO checkpoints (run_id, step, path, bytes, created_at, ema_rates) VALUES (?, ?, ?, ?, ?, ?)
@@ -45,23 +47,23 @@ export class CheckpointsTable {
   }
 
   add(runId: string, c: NewCheckpoint): CheckpointRecord {
-    const { id } = this.upsert.get(runId, c.step, c.path, c.bytes, c.createdAt ?? this.now(), toJson(c.emaRates))!;
+    const { id } = this.upsert.get(runId, c.step, this.paths.toStored(c.path), c.bytes, c.createdAt ?? this.now(), toJson(c.emaRates))!;
     return this.get(id)!;
   }
 
   list(runId: string): CheckpointRecord[] {
-    return this.byRun.all(runId).map(toRecord);
+    return this.byRun.all(runId).map((r) => toRecord(r, this.paths));
   }
 
   get(id: number): CheckpointRecord | null {
     const r = this.byId.get(id);
-    return r ? toRecord(r) : null;
+    return r ? toRecord(r, this.paths) : null;
   }
 
   /** The checkpoint stored for a file path (the CLI and jobs name checkpoints by file). */
   findByPath(path: string): CheckpointRecord | null {
-    const r = this.byPath.get(path);
-    return r ? toRecord(r) : null;
+    const r = this.byPath.get(this.paths.toStored(path));
+    return r ? toRecord(r, this.paths) : null;
   }
 
   delete(id: number): boolean {

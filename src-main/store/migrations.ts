@@ -10,12 +10,14 @@
  */
 import type Database from 'better-sqlite3';
 import { storeError } from './errors';
+import { relativizeStoredPaths } from './relativePathsMigration';
 import { SCHEMA_V1 } from './schemaV1';
 
 export interface Migration {
   /** What it does, for the error message when it fails. */
   name: string;
-  up: (db: Database.Database) => void;
+  /** `file` is the database file (its folder is the data folder). */
+  up: (db: Database.Database, file: string) => void;
   /**
    * Run with foreign keys off: needed by migrations that rebuild a table (create new, copy, drop old,
    * rename), because dropping a parent table with enforcement on would cascade-delete its children.
@@ -24,7 +26,10 @@ export interface Migration {
   rebuildsTables?: boolean;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ name: 'initial schema', up: (db) => db.exec(SCHEMA_V1) }];
+export const MIGRATIONS: readonly Migration[] = [
+  { name: 'initial schema', up: (db) => db.exec(SCHEMA_V1) },
+  { name: 'file paths relative to the data folder', up: relativizeStoredPaths },
+];
 
 /** The version a database has once every migration of this build ran. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -52,7 +57,7 @@ export function migrate(db: Database.Database, file: string, migrations: readonl
       const ran = db
         .transaction(() => {
           if (schemaVersion(db) >= v) return false; // another process got here first
-          m.up(db);
+          m.up(db, file);
           if (m.rebuildsTables) {
             const broken = db.pragma('foreign_key_check') as unknown[];
             if (broken.length) throw new Error(`leaves ${broken.length} rows with dangling foreign keys`);

@@ -3,8 +3,10 @@
  * through setStatus so the timestamps that follow from them (started, finished) are set in one place.
  */
 import type { RunConfig } from '../../src-shared/config/runConfig';
+import { runIdProblem, runNameProblem } from '../../src-shared/runId';
 import { FINAL_RUN_STATUSES, RUN_STATUSES, type NewRun, type RunPatch, type RunRecord, type RunStatus, type RunSummary } from './types';
 import { fromJson, placeholders, toJson, type Clock, type Db } from './sql';
+import type { StoredPaths } from './storedPaths';
 
 export const INTERRUPTED_REASON = 'the studio stopped while this run was running';
 
@@ -53,7 +55,7 @@ export function assertRunStatus(status: string): asserts status is RunStatus {
   if (!(RUN_STATUSES as readonly string[]).includes(status)) throw new Error(`unknown run status '${status}' (expected one of ${RUN_STATUSES.join(', ')})`);
 }
 
-function toRecord(r: RunRow): RunRecord {
+function toRecord(r: RunRow, paths: StoredPaths): RunRecord {
   return {
     id: r.id,
     name: r.name,
@@ -68,14 +70,14 @@ function toRecord(r: RunRow): RunRecord {
     step: r.step,
     maxSteps: r.max_steps,
     error: r.error,
-    runDir: r.run_dir,
+    runDir: paths.fromStoredOrNull(r.run_dir),
     parentId: r.parent_id,
     workerPid: r.worker_pid,
   };
 }
 
-function toSummary(r: SummaryRow): RunSummary {
-  return { ...toRecord(r), lastLoss: r.last_loss, lastStepAt: r.last_step_at, samplesPerSec: r.samples_per_sec, bestBpd: r.best_bpd };
+function toSummary(r: SummaryRow, paths: StoredPaths): RunSummary {
+  return { ...toRecord(r, paths), lastLoss: r.last_loss, lastStepAt: r.last_step_at, samplesPerSec: r.samples_per_sec, bestBpd: r.best_bpd };
 }
 
 /**
@@ -105,6 +107,7 @@ export class RunsTable {
   constructor(
     private readonly db: Db,
     private readonly now: Clock,
+    private readonly paths: StoredPaths,
   ) {
     this.insert = db.prepare(
       `INSERT INTO runs (id, name, config, status, backend, dataset, created_at, updated_at, step, max_steps, run_dir, parent_id)
@@ -129,6 +132,11 @@ export class RunsTable {
   create(run: NewRun): RunRecord {
     const status = run.status ?? 'queued';
     assertRunStatus(status);
+    // The last gate: whatever face a run came from, its id names a folder under <data>/runs/.
+    const idProblem = runIdProblem(run.id);
+    if (idProblem) throw new Error(`run id ${idProblem}`);
+    const nameProblem = runNameProblem(run.name);
+    if (nameProblem) throw new Error(`run name ${nameProblem}`);
     this.insert.run({
       id: run.id,
       name: run.name,
@@ -138,7 +146,7 @@ export class RunsTable {
       dataset: run.dataset ?? null,
       now: this.now(),
       maxSteps: run.maxSteps !== undefined ? run.maxSteps : (run.config.training?.maxSteps ?? null),
-      runDir: run.runDir ?? null,
+      runDir: this.paths.toStoredOrNull(run.runDir),
       parentId: run.parentId ?? null,
     });
     return this.get(run.id)!;
@@ -146,22 +154,24 @@ export class RunsTable {
 
   get(id: string): RunRecord | null {
     const row = this.byId.get(id);
-    return row ? toRecord(row) : null;
+    return row ? toRecord(row, this.paths) : null;
   }
 
   summary(id: string): RunSummary | null {
     const row = this.summaryById.get(id);
-    return row ? toSummary(row) : null;
+    return row ? toSummary(row, this.paths) : null;
   }
 
   list(filter: { status?: RunStatus | RunStatus[] } = {}): RunSummary[] {
-    const rows = this.all.all().map(toSummary);
+    const rows = this.all.all().map((r) => toSummary(r, this.paths));
     if (!filter.status) return rows;
     const wanted = Array.isArray(filter.status) ? filter.status : [filter.status];
     return rows.filter((r) => wanted.includes(r.status));
   }
 
   update(id: string, patch: RunPatch): RunRecord {
+    const nameProblem = patch.name === undefined ? null : runNameProblem(patch.name);
+    if (nameProblem) throw new Error(`run name ${nameProblem}`);
     const sets: string[] = [];
     const values: unknown[] = [];
     for (const [key, value] of Object.entries(patch)) {
@@ -169,7 +179,7 @@ export class RunsTable {
       const column = PATCH_COLUMNS[key as keyof RunPatch];
       if (!column) throw new Error(`updateRun: '${key}' cannot be updated (status goes through setStatus)`);
       sets.push(`${column} = ?`);
-      values.push(key === 'config' ? toJson(value) : value);
+      values.push(key === 'config' ? toJson(value) : key === 'runDir' ? this.paths.toStoredOrNull(value as string | null) : value);
     }
     sets.push('updated_at = ?');
     values.push(this.now());

@@ -4,6 +4,7 @@
  * can show both.
  */
 import { fromJson, numOrNull, toJson, type Clock, type Db } from './sql';
+import type { StoredPaths } from './storedPaths';
 import type { NewPreview, NewSampleSet, SampleImage, SampleSetFilter, SampleSetRecord, SampleSetStatus, SamplerKind, SampleSetKind } from './types';
 
 interface SampleSetRow {
@@ -25,7 +26,7 @@ interface SampleSetRow {
   status: string;
 }
 
-function toRecord(r: SampleSetRow): SampleSetRecord {
+function toRecord(r: SampleSetRow, paths: StoredPaths): SampleSetRecord {
   return {
     id: r.id,
     kind: r.kind as SampleSetKind,
@@ -41,7 +42,7 @@ function toRecord(r: SampleSetRow): SampleSetRecord {
     seed: r.seed,
     count: r.count,
     emaRate: r.ema_rate,
-    gridPath: r.grid_path,
+    gridPath: paths.fromStoredOrNull(r.grid_path),
     status: r.status as SampleSetStatus,
   };
 }
@@ -60,6 +61,7 @@ export class SamplesTable {
   constructor(
     private readonly db: Db,
     private readonly now: Clock,
+    private readonly paths: StoredPaths,
   ) {
     this.insertSet = db.prepare<Record<string, unknown>, { id: number }>(
       `INSERT INTO sample_sets (kind, run_id, checkpoint_id, job_id, step, created_at, settings, sampler, steps, eta, seed, count, ema_rate, grid_path, status)
@@ -99,19 +101,19 @@ export class SamplesTable {
       seed: s.seed,
       count: s.count,
       emaRate: numOrNull(s.emaRate),
-      gridPath: s.gridPath ?? null,
+      gridPath: this.paths.toStoredOrNull(s.gridPath),
       status: s.status ?? 'done',
     })!;
-    s.images?.forEach((p, i) => this.insertImage.run(id, i, p));
+    s.images?.forEach((p, i) => this.insertImage.run(id, i, this.paths.toStored(p)));
     return id;
   }
 
   addImages(setId: number, paths: readonly string[], firstIdx = 0): void {
-    paths.forEach((p, i) => this.insertImage.run(setId, firstIdx + i, p));
+    paths.forEach((p, i) => this.insertImage.run(setId, firstIdx + i, this.paths.toStored(p)));
   }
 
   setStatus(setId: number, status: SampleSetStatus, gridPath?: string | null): void {
-    this.statusUpdate.run(status, gridPath ?? null, setId);
+    this.statusUpdate.run(status, this.paths.toStoredOrNull(gridPath), setId);
   }
 
   addPreview(runId: string, p: NewPreview): number {
@@ -125,17 +127,17 @@ export class SamplesTable {
       seed: p.seed,
       count: p.count,
       emaRate: numOrNull(p.emaRate),
-      gridPath: p.gridPath,
+      gridPath: this.paths.toStored(p.gridPath),
     })!.id;
   }
 
   get(id: number): (SampleSetRecord & { images: SampleImage[] }) | null {
     const r = this.byId.get(id);
-    return r ? { ...toRecord(r), images: this.images.all(id) } : null;
+    return r ? { ...toRecord(r, this.paths), images: this.images.all(id).map((im) => ({ idx: im.idx, path: this.paths.fromStored(im.path) })) } : null;
   }
 
   listPreviews(runId: string): SampleSetRecord[] {
-    return this.previews.all(runId).map(toRecord);
+    return this.previews.all(runId).map((r) => toRecord(r, this.paths));
   }
 
   /** Gallery listing, newest first, filtered by run / checkpoint / sampler / kind. */
@@ -147,7 +149,7 @@ export class SamplesTable {
     if (filter.sampler !== undefined) (where.push('sampler = ?'), args.push(filter.sampler));
     if (filter.kind !== undefined) (where.push('kind = ?'), args.push(filter.kind));
     const sql = `SELECT * FROM sample_sets ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, filter.limit ?? 1000) as SampleSetRow[]).map(toRecord);
+    return (this.db.prepare(sql).all(...args, filter.limit ?? 1000) as SampleSetRow[]).map((r) => toRecord(r, this.paths));
   }
 
   delete(id: number): boolean {

@@ -19,6 +19,7 @@ import { MIGRATIONS, migrate, schemaVersion, type Migration } from './migrations
 import { RunsTable } from './runs';
 import { SamplerWeightsTable } from './samplerWeights';
 import { SamplesTable } from './samples';
+import { StoredPaths } from './storedPaths';
 import type { Clock } from './sql';
 import { StepMetricsTable } from './stepMetrics';
 import {
@@ -118,13 +119,15 @@ export class Store {
     now: Clock,
   ) {
     const g = <T extends object>(table: T): T => guardMethods(table, (e, action) => toStoreError(e, file, action));
-    this.runs = g(new RunsTable(db, now));
+    // Paths are kept relative to the folder of studio.db, so a copied data folder points at its own files.
+    const paths = StoredPaths.forDatabase(file);
+    this.runs = g(new RunsTable(db, now, paths));
     this.metrics = g(new StepMetricsTable(db));
     this.vlb = g(new VlbSnapshotsTable(db, now));
     this.gns = g(new GnsTable(db));
     this.samplerWeights = g(new SamplerWeightsTable(db));
-    this.checkpoints = g(new CheckpointsTable(db, now));
-    this.samples = g(new SamplesTable(db, now));
+    this.checkpoints = g(new CheckpointsTable(db, now, paths));
+    this.samples = g(new SamplesTable(db, now, paths));
     this.evaluations = g(new EvaluationsTable(db, now));
     this.jobs = g(new JobsTable(db, now));
     // The batch and the run's step counter commit together: the Runs view never shows a step whose

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeF32, decodeI32, encodeF32, encodeI32 } from '../../src-main/store/blobs';
 import { rows, smallConfig, tempStore, type TempStore } from './helpers';
@@ -149,9 +150,10 @@ describe('checkpoints, sample sets, previews', () => {
     const p1again = store.addPreview('r', { step: 500, gridPath: 'previews/step-00000500-b.png', count: 16, samplingSteps: 50, emaRate: 0.9999, seed: 4 });
     expect(p1again).toBe(p1);
     const previews = store.listPreviews('r');
+    // A relative path is relative to the data folder, and reads back absolute.
     expect(previews.map((p) => [p.step, p.gridPath, p.steps])).toEqual([
-      [500, 'previews/step-00000500-b.png', 50],
-      [1000, 'previews/step-00001000.png', 25],
+      [500, join(t.dir, 'previews/step-00000500-b.png'), 50],
+      [1000, join(t.dir, 'previews/step-00001000.png'), 25],
     ]);
     expect(previews[0]).toMatchObject({ kind: 'preview', sampler: 'ancestral', count: 16, seed: 4, status: 'done', emaRate: 0.9999 });
     expect(store.listSampleSets({ kind: 'preview' }).length).toBe(2);
@@ -234,7 +236,7 @@ describe('runDetail', () => {
     expect(d.gns.step).toEqual([5000]);
     expect(d.samplerWeights).toEqual({ step: 20_000, weights: [0.25, 0.75] });
     expect(d.checkpoints.map((c) => c.step)).toEqual([20_000]);
-    expect(d.previews.map((p) => p.gridPath)).toEqual(['p.png']);
+    expect(d.previews.map((p) => p.gridPath)).toEqual([join(t.dir, 'p.png')]);
     expect(d.evaluations.map((e) => e.bpd)).toEqual([4.2]);
     expect(store.runDetail('missing', 100)).toBeNull();
   });

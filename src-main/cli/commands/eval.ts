@@ -10,6 +10,7 @@ import { expectPositional, helpText, parseArgs, UsageError, type OptionSpec } fr
 import { resolveCheckpoint } from '../checkpointArg';
 import { DATA_OPTION, dataDirOf, dataFlagOf } from '../dataDir';
 import { checkDefaultPath, checkOutputFile, describeFsError } from '../pathChecks';
+import { storageProblem } from '../../store/errors';
 import { Progress } from '../progress';
 import { checkEmaRate, emaOption, MAX_SEED } from './sample';
 
@@ -84,7 +85,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
   try {
     writeFileSync(csvFile, evalCsv(r));
   } catch (e) {
-    throw new Error(`the per-t terms could not be written: ${describeFsError(e) ?? (e as Error).message}`);
+    const problem = storageProblem(e, csvFile, 'the folder');
+    throw new Error(`cannot write the per-t terms to ${csvFile}: ${problem?.why ?? describeFsError(e) ?? (e as Error).message} (choose another file with --csv FILE)`);
   }
   process.stdout.write(`per-t terms: ${csvFile}\n`);
   return 0;

@@ -4,7 +4,8 @@
  */
 import path from 'node:path';
 import { PRESET_IDS } from '../../../src-shared/config/presets';
-import { expectPositional, helpText, parseArgs, type OptionSpec } from '../args';
+import { runIdProblem, runNameProblem } from '../../../src-shared/runId';
+import { expectPositional, helpText, parseArgs, UsageError, type OptionSpec } from '../args';
 import { buildConfig, CONFIG_FLAGS } from '../configFromArgs';
 import { DATA_OPTION, dataDirOf, dataFlagOf } from '../dataDir';
 import { followRun } from '../followRun';
@@ -32,6 +33,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
   expectPositional(positional, [], trainUsage);
   const config = buildConfig(options);
   if (options.steps !== undefined) config.training.maxSteps = options.steps as number;
+  // Checked before anything is opened or created: a bad id must leave the data folder as it was.
+  const runId = options['run-id'] === undefined ? undefined : String(options['run-id']);
+  const idProblem = runId === undefined ? null : runIdProblem(runId);
+  if (idProblem) throw new UsageError(`--run-id ${idProblem}`);
+  const name = options.name === undefined ? undefined : String(options.name);
+  const nameProblem = name === undefined ? null : runNameProblem(name);
+  if (nameProblem) throw new UsageError(`--name ${nameProblem}`);
   const dataDir = dataDirOf(options);
   checkOutputFolder(dataDir, '--data');
   const { createRunService } = await import('../../runs/runService');
@@ -39,8 +47,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   try {
     const created = await service.createRun({
       config,
-      id: options['run-id'] ? String(options['run-id']) : undefined,
-      name: options.name ? String(options.name) : undefined,
+      id: runId,
+      name,
       preset: options.preset ? String(options.preset) : undefined,
       start: true,
     });
