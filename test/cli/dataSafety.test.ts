@@ -31,8 +31,7 @@ describe('iddpm train --run-id', () => {
     const data = path.join(scratch, 'ids');
     rmSync(data, { recursive: true, force: true });
     // An existing data folder with the user's own file in it.
-    const r0 = iddpm('runs', '--data', data);
-    expect(r0.code, r0.stderr).toBe(0);
+    mkdirSync(data, { recursive: true });
     writeFileSync(path.join(data, 'mine.txt'), 'keep me');
     const before = readdirSync(data).sort();
     for (const id of ['..', '../elsewhere', '.hidden', '-rf']) {
@@ -69,7 +68,7 @@ describe.skipIf(typeof disk === 'string')(`iddpm on a disk that is full or read-
     expect(r.stdout).toMatch(/run filling finished at step 12/);
   });
 
-  it('eval prints its NLL before writing the CSV, and names a read-only folder for the CSV', () => {
+  it('eval names a read-only folder for the CSV, before any image is evaluated', () => {
     if (typeof disk === 'string') return;
     const data = path.join(scratch, 'ev');
     const t = iddpm('train', '--preset', 'tiny-test', '--steps', '2', '--checkpoint-every', '2', '--eval-every', '0', '--preview-every', '0', '--gns-every', '0', '--data', data, '--run-id', 'ev');
@@ -80,9 +79,11 @@ describe.skipIf(typeof disk === 'string')(`iddpm on a disk that is full or read-
     try {
       const csv = path.join(csvDir, 'nll.csv');
       const r = iddpm('eval', path.join(data, 'runs', 'ev', 'checkpoints', 'step-00000002.safetensors'), '--images', '2', '--batch', '2', '--csv', csv);
-      expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(/^NLL [\d.]+ bits\/dim on 2 held-out images/);
-      expect(r.stderr).toContain(`cannot write the per-t terms to ${csv}: the folder ${csvDir} is read-only (choose another file with --csv FILE)`);
+      // The CSV's folder is checked before the model loads (a usage error), so no evaluation is wasted.
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(csvDir);
+      expect(r.stderr).toMatch(/read-only/);
       expect(r.stderr).not.toMatch(CODES);
       expect(r.stderr).not.toMatch(STACK);
     } finally {
@@ -93,19 +94,25 @@ describe.skipIf(typeof disk === 'string')(`iddpm on a disk that is full or read-
   it('runs and train on a read-only data folder name it read-only', () => {
     if (typeof disk === 'string') return;
     const data = path.join(disk.dir, 'ro');
-    expect(iddpm('runs', '--data', data).code).toBe(0);
+    const t = iddpm('train', '--preset', 'tiny-test', '--steps', '1', '--eval-every', '0', '--preview-every', '0', '--gns-every', '0', '--data', data);
+    expect(t.code, t.stderr).toBe(0);
     disk.readOnly();
     try {
-      for (const args of [['runs'], ['train', '--preset', 'tiny-test', '--steps', '1']]) {
-        const r = iddpm(...args, '--data', data);
-        expect(r.code).toBe(1);
-        expect(r.stderr).toContain(`the data folder ${data} is read-only`);
+      const runs = iddpm('runs', '--data', data);
+      expect(runs.code).toBe(1);
+      expect(runs.stderr).toContain(`the data folder ${data} is read-only`);
+      const outputs = [runs];
+      // train checks its data folder before it opens anything: a usage error naming the folder.
+      for (const dir of [data, path.join(data, 'new')]) {
+        const r = iddpm('train', '--preset', 'tiny-test', '--steps', '1', '--data', dir);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toContain(`--data ${dir} cannot be written: the folder ${data} is on a read-only file system`);
+        outputs.push(r);
+      }
+      for (const r of outputs) {
         expect(r.stderr).not.toMatch(CODES);
         expect(r.stderr).not.toMatch(STACK);
       }
-      const r = iddpm('runs', '--data', path.join(data, 'new'));
-      expect(r.stderr).toContain(`${data} is read-only, so the folder ${path.join(data, 'new')} cannot be created`);
-      expect(r.stderr).not.toMatch(CODES);
     } finally {
       disk.writable();
     }

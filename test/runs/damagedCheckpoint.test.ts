@@ -28,7 +28,7 @@ describe('a damaged latest checkpoint', () => {
     harness = await startHarness();
     const h = harness;
     const base = getPreset('tiny-test').config;
-    const config: RunConfig = { ...base, training: { ...base.training, maxSteps: 16 }, intervals: { ...base.intervals, checkpointEvery: 3, evalEvery: 0, previewEvery: 0, gnsEvery: 0 } };
+    const config: RunConfig = { ...base, training: { ...base.training, maxSteps: 16 }, intervals: { ...base.intervals, checkpointEvery: 3, evalEvery: 0, previewEvery: 0, gnsEvery: 0, keepCheckpoints: 0 } };
     const run = await h.service.createRun({ config, start: true });
     await h.waitFor(() => h.events.some((e) => e.type === 'checkpoint' && e.runId === run.id && e.checkpoint.step === 6), 'the checkpoint at step 6');
     await h.service.stopRun(run.id);

@@ -110,11 +110,13 @@ export function readCheckpointInfo(file: string): CheckpointInfo {
 function trainingState(r: MetadataReader) {
   const optimizer = r.object('optimizer');
   const rngState = (v: unknown, entry: string) => {
+    // A plain uint32 seed starts a generator afresh (what a converted reference checkpoint stores).
+    const isSeed = Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 32;
     const o = v as { s?: unknown; spare?: unknown } | null;
-    const ok =
+    const isState =
       o !== null && typeof o === 'object' && Array.isArray(o.s) && o.s.length === 4 &&
       o.s.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32) && (o.spare === null || typeof o.spare === 'number');
-    if (!ok) r.fail('rng', `has no valid ${entry} generator state (four 32-bit words and a spare normal)`);
+    if (!isSeed && !isState) r.fail('rng', `has no valid ${entry} generator state (four 32-bit words and a spare normal, or a 32-bit seed)`);
     return v as TrainerSnapshot['rng']['train'];
   };
   const rng = r.object('rng');

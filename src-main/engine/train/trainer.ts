@@ -38,7 +38,8 @@ export interface TrainerSnapshot {
   ema: Map<number, Float32Array>;
   adam: { step: number; m: Float32Array; v: Float32Array };
   sampler: TimestepSamplerState;
-  rng: { train: RngState; dropout: RngState };
+  /** Generator states, or plain seeds for a run whose generators start here (a converted reference checkpoint). */
+  rng: { train: RngState | number; dropout: RngState | number };
   gns: GnsState;
   nan: { total: number; consecutive: number };
 }
