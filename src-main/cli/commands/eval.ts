@@ -12,7 +12,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   batch: { type: 'number', description: 'images per network call (default 16)' },
   seed: { type: 'number', description: 'noise seed (default 0)' },
   csv: { type: 'string', description: 'per-t terms CSV (default: nll-<step>.csv beside the checkpoint)' },
-  backend: { type: 'string', description: 'auto | tensorflow-gpu | tensorflow | wasm | cpu' },
+  backend: { type: 'string', description: 'auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu' },
   help: { type: 'boolean', description: 'show this help' },
 };
 

@@ -15,7 +15,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   batch: { type: 'number', description: 'images per network call (default 16)' },
   out: { type: 'string', description: 'output folder (default: samples/ beside the run)' },
   'no-clip': { type: 'boolean', description: 'do not clip x̂₀ to [−1, 1]' },
-  backend: { type: 'string', description: 'auto | tensorflow-gpu | tensorflow | wasm | cpu' },
+  backend: { type: 'string', description: 'auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu' },
   help: { type: 'boolean', description: 'show this help' },
 };
 
