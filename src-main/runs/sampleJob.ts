@@ -12,7 +12,7 @@ import { pSampleLoop } from '../engine/diffusion/ancestral';
 import { ddimSampleLoop } from '../engine/diffusion/ddim';
 import { diffusionFromConfig, respacedDiffusion } from '../engine/diffusion/fromConfig';
 import { Rng, rngNoise } from '../engine/rng';
-import { toUint8Images } from '../engine/train/images';
+import { readUint8Images } from '../engine/train/images';
 import { unetForward } from '../engine/unet/forward';
 import { disposeWeights } from '../engine/unet/weights';
 import { imageGrid, singleImage } from '../imageio/grid';
@@ -91,7 +91,7 @@ export async function runSampleJob(opts: SampleJobOptions): Promise<SampleJobRes
         onProgress: (k: number) => opts.onProgress?.(done + k, totalCalls),
       };
       const x = opts.sampler === 'ddim' ? await ddimSampleLoop(d, model, { ...loopOpts, eta: opts.eta }) : await pSampleLoop(d, model, loopOpts);
-      pixels.set(toUint8Images(x), start * size * size * channels);
+      pixels.set(await readUint8Images(x), start * size * size * channels);
       x.dispose();
       done += d.process.numSteps;
     }

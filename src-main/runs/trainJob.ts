@@ -59,10 +59,10 @@ export async function runTrainJob(opts: TrainJobOptions): Promise<TrainJobResult
   }
 
   let lastCheckpoint: string | null = resumeFile ?? null;
-  const saveCheckpoint = (t: Trainer) => {
+  const saveCheckpoint = async (t: Trainer) => {
     const file = checkpointFile(runDir, t.step);
     ensureDir(path.dirname(file));
-    const bytes = writeTrainCheckpoint(file, t.snapshot());
+    const bytes = writeTrainCheckpoint(file, await t.snapshotAsync());
     lastCheckpoint = file;
     opts.onCheckpoint?.({ step: t.step, file, bytes });
   };
@@ -87,7 +87,7 @@ export async function runTrainJob(opts: TrainJobOptions): Promise<TrainJobResult
   try {
     await trainer.run({ untilStep: opts.untilStep, signal: opts.signal, onCheckpointDue: saveCheckpoint });
     // Always leave a checkpoint at the last step, so a stopped run resumes where it stopped.
-    if (trainer.step > 0 && !lastCheckpoint?.endsWith(path.basename(checkpointFile(runDir, trainer.step)))) saveCheckpoint(trainer);
+    if (trainer.step > 0 && !lastCheckpoint?.endsWith(path.basename(checkpointFile(runDir, trainer.step)))) await saveCheckpoint(trainer);
     return { step: trainer.step, lastCheckpoint, backend };
   } finally {
     trainer.dispose();

@@ -13,11 +13,17 @@ import { buildLayout, type UNetLayout } from '../unet/layout';
 import { unetSpecFromConfig } from '../unet/spec';
 import { fromReferenceLayout, toReferenceLayout, disposeWeights, type WeightMap } from '../unet/weights';
 import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors';
+import { onCpuWhenNoSyncRead } from '../backend/onCpu';
 
 export const CHECKPOINT_FORMAT = 'iddpm-studio-checkpoint';
 export const CHECKPOINT_VERSION = '1';
 
+// The layout conversions read their results synchronously: on webgpu they run on the cpu backend.
 function flatToReference(fl: FlatLayout, flat: Float32Array, prefix: string, out: Map<string, NamedArray>): void {
+  onCpuWhenNoSyncRead(() => flatToReferenceHere(fl, flat, prefix, out));
+}
+
+function flatToReferenceHere(fl: FlatLayout, flat: Float32Array, prefix: string, out: Map<string, NamedArray>): void {
   const t = tf.tensor1d(flat);
   const weights = unflatten(fl, t);
   t.dispose();
@@ -28,6 +34,10 @@ function flatToReference(fl: FlatLayout, flat: Float32Array, prefix: string, out
 }
 
 function referenceToFlat(fl: FlatLayout, tensors: Map<string, NamedArray>, prefix: string, file: string): Float32Array {
+  return onCpuWhenNoSyncRead(() => referenceToFlatHere(fl, tensors, prefix, file));
+}
+
+function referenceToFlatHere(fl: FlatLayout, tensors: Map<string, NamedArray>, prefix: string, file: string): Float32Array {
   const weights: WeightMap = new Map();
   try {
     for (const p of fl.infos) {
