@@ -13,6 +13,7 @@ import { ddimSampleLoop } from '../engine/diffusion/ddim';
 import { diffusionFromConfig, respacedDiffusion } from '../engine/diffusion/fromConfig';
 import { Rng, rngNoise } from '../engine/rng';
 import { readUint8Images } from '../engine/train/images';
+import { assertModelFitsAdapter } from '../engine/unet/bufferPlan';
 import { unetForward } from '../engine/unet/forward';
 import { disposeWeights } from '../engine/unet/weights';
 import { imageGrid, singleImage } from '../imageio/grid';
@@ -76,6 +77,7 @@ export async function runSampleJob(opts: SampleJobOptions): Promise<SampleJobRes
     const size = config.model.imageSize;
     const channels = config.model.imageChannels;
     const batch = Math.max(1, Math.min(opts.batchSize ?? 16, opts.count));
+    assertModelFitsAdapter(config, backend.adapter, batch, 'the sampling batch size (--batch)');
     const rng = new Rng(opts.seed);
     const model = (x: tf.Tensor4D, t: tf.Tensor1D) => unetForward(layout, weights, x, t);
     const pixels = new Uint8Array(opts.count * size * size * channels);

@@ -12,6 +12,7 @@ import { selectBackend, type BackendReport } from '../engine/backend/selectBacke
 import { checkpointConfigDifferences, readTrainCheckpoint, writeTrainCheckpoint } from '../engine/checkpoint/trainCheckpoint';
 import type { TrainEvent } from '../engine/train/events';
 import { Trainer } from '../engine/train/trainer';
+import { assertModelFitsAdapter } from '../engine/unet/bufferPlan';
 import { writeFileAtomic } from '../engine/checkpoint/safetensors';
 import { encodePng } from '../imageio/png';
 import { imageGrid } from '../imageio/grid';
@@ -46,6 +47,10 @@ export async function runTrainJob(opts: TrainJobOptions): Promise<TrainJobResult
 
   const backend = await selectBackend(config.training.backend);
   opts.onBackend?.(backend);
+  // On WebGPU a tensor over the adapter's buffer limit is a device error mid-step: refuse the batch up front.
+  const { batchSize, microbatch } = config.training;
+  const splits = microbatch > 0 && microbatch < batchSize;
+  assertModelFitsAdapter(config, backend.adapter, splits ? microbatch : batchSize, splits ? 'training.microbatch' : 'training.batchSize');
 
   const dataset = await openDataset(config.dataset, { size: config.model.imageSize, channels: config.model.imageChannels });
   opts.onDataset?.(`${dataset.name}: ${dataset.train.count} training / ${dataset.heldOut.count} held-out images, ${dataset.size}×${dataset.size}×${dataset.channels} (${dataset.source})`);

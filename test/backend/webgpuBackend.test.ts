@@ -1,12 +1,21 @@
 /**
  * The webgpu backend on a real adapter: Chromium's SwiftShader (a software Vulkan driver) through Dawn.
  * 'auto' refuses it (the CPU kernels are faster) and records why; forcing it runs tfjs's WebGPU kernels; an
- * uncaptured GPU error is recorded with the adapter's name.
+ * uncaptured GPU error is recorded with the adapter's name and fails the reads that follow; a batch over the
+ * adapter's buffer limit is refused before a run starts.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { describeBackend, selectBackend } from '../../src-main/engine/backend/selectBackend';
 import { activeWebGpuDevice, onWebGpuFailure, webgpuFailure } from '../../src-main/engine/backend/webgpu';
+import { readUint8Images } from '../../src-main/engine/train/images';
+import { readAsync, type Reads } from '../../src-main/engine/train/readback';
+import { runTrainJob } from '../../src-main/runs/trainJob';
+import { listCheckpoints } from '../../src-main/runs/runFiles';
+import { tinyConfig } from '../train/tinyRun';
 import { softwareWebGpu } from './softwareWebGpu';
 
 const gpu = await softwareWebGpu();
@@ -60,6 +69,27 @@ describe.skipIf(gpu.skip !== null)('webgpu backend on SwiftShader', () => {
     kept.dispose();
   });
 
+  it('a training run whose batch exceeds the adapter\'s buffer limit fails before any work, naming the setting', async () => {
+    const runDir = mkdtempSync(path.join(os.tmpdir(), 'iddpm-webgpu-run-'));
+    try {
+      // Attention at 64×64: 2 heads × 4096² floats = 128 MiB per sample; 16 samples exceed SwiftShader's 1 GiB.
+      const config = tinyConfig({
+        model: { imageSize: 64, channels: 32, channelMult: [1, 2], attentionResolutions: [64], numHeads: 2 },
+        training: { batchSize: 16, backend: 'webgpu' },
+      });
+      const limit = gpu.adapter!.maxStorageBufferBindingSize;
+      const fits = Math.floor(limit / (2 * 4096 * 4096 * 4));
+      await expect(runTrainJob({ runDir, config, untilStep: 1 })).rejects.toThrow(
+        `training.batchSize 16 needs one GPU buffer of 2.00 GiB for the attention weights at 64×64 (2 heads × 4096² per sample), ` +
+          `but the adapter ${gpu.adapter!.description} allows `,
+      );
+      await expect(runTrainJob({ runDir, config, untilStep: 1 })).rejects.toThrow(`Set training.batchSize to ${fits} or less.`);
+      expect(listCheckpoints(runDir)).toEqual([]);
+    } finally {
+      rmSync(runDir, { recursive: true, force: true });
+    }
+  });
+
   // Last: the recorded failure is for the life of the process, as a broken device is.
   it('an uncaptured GPU error is recorded with the adapter and its message', async () => {
     await selectBackend('webgpu');
@@ -72,5 +102,15 @@ describe.skipIf(gpu.skip !== null)('webgpu backend on SwiftShader', () => {
     for (let i = 0; i < 50 && !webgpuFailure(); i++) await new Promise((r) => setTimeout(r, 20));
     expect(webgpuFailure()).toMatch(new RegExp(`^WebGPU error on ${gpu.adapter!.description}: .+`));
     expect(seen).toEqual([webgpuFailure()]);
+
+    // Reads that wait on the GPU now fail with that message instead of waiting on a broken device.
+    const x = tf.tensor1d([1, 2, 3]);
+    const plan = function* (): Reads<number> {
+      const [v] = yield [x];
+      return v.length;
+    };
+    await expect(readAsync(plan())).rejects.toThrow(webgpuFailure()!);
+    await expect(readUint8Images(x)).rejects.toThrow(/^WebGPU error on /);
+    x.dispose();
   });
 });

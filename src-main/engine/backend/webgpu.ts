@@ -185,6 +185,20 @@ export function assertWebGpuHealthy(): void {
 }
 
 /**
+ * `read`, or the GPU failure if one comes first: a read from a lost device may never settle, and a run must
+ * fail with the adapter's message instead of hanging.
+ */
+export function guardGpuRead<T>(read: Promise<T>): Promise<T> {
+  if (failure) return Promise.reject(new Error(failure));
+  if (!dawn?.device) return read;
+  let unsubscribe = () => {};
+  const failed = new Promise<never>((_, reject) => {
+    unsubscribe = onWebGpuFailure((message) => reject(new Error(message)));
+  });
+  return Promise.race([read, failed]).finally(() => unsubscribe());
+}
+
+/**
  * Creates the device (with the adapter's full buffer limits), watches it for loss and uncaptured errors, registers
  * tfjs's 'webgpu' backend on it and makes it active. Call after `requestWebGpuAdapter`. Idempotent.
  */

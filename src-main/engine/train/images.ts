@@ -3,6 +3,7 @@
  * cast to uint8); the studio does the same so exported images match reference samples bit for bit.
  */
 import * as tf from '@tensorflow/tfjs';
+import { guardGpuRead } from '../backend/webgpu';
 
 export function toUint8Images(x: tf.Tensor): Uint8Array {
   return valuesToUint8(x.dataSync() as Float32Array);
@@ -10,7 +11,7 @@ export function toUint8Images(x: tf.Tensor): Uint8Array {
 
 /** `toUint8Images` with an asynchronous read: works on every backend, webgpu included. */
 export async function readUint8Images(x: tf.Tensor): Promise<Uint8Array> {
-  return valuesToUint8((await x.data()) as Float32Array);
+  return valuesToUint8((await guardGpuRead(x.data())) as Float32Array);
 }
 
 function valuesToUint8(values: Float32Array): Uint8Array {

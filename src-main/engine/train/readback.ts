@@ -7,6 +7,7 @@
  * that yields the tensors it wants read and receives their values; `readSync` and `readAsync` drive it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { guardGpuRead } from '../backend/webgpu';
 
 /** A computation that yields tensors to read and gets back their values (float32 view, same order). */
 export type Reads<R> = Generator<tf.Tensor[], R, Float32Array[]>;
@@ -18,13 +19,16 @@ export function readSync<R>(plan: Reads<R>): R {
   return step.value;
 }
 
-/** Runs `plan` reading with data() (every backend). A failed read is thrown into the plan, so its finally blocks run. */
+/**
+ * Runs `plan` reading with data() (every backend). A failed read, or a WebGPU device loss or error while waiting,
+ * is thrown into the plan, so its finally blocks run.
+ */
 export async function readAsync<R>(plan: Reads<R>): Promise<R> {
   let step = plan.next([]);
   while (!step.done) {
     let values: Float32Array[];
     try {
-      values = (await Promise.all(step.value.map((t) => t.data()))) as Float32Array[];
+      values = (await guardGpuRead(Promise.all(step.value.map((t) => t.data())))) as Float32Array[];
     } catch (err) {
       step = plan.throw(err);
       continue;
