@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendPreference } from '../../../src-shared/config/enums';
+import type { BackendAvailability } from '../../../src-shared/protocol';
 import { installWasmKernelFixes } from './wasmKernels';
 import { loadNative } from '../native/loadNative';
 import { nativeKernelsEnabled } from '../ops/native';
@@ -338,6 +339,37 @@ export async function selectBackend(preference: BackendPreference, options: Sele
     skipped.push({ name, reason: res.reason });
   }
   throw new Error(`No tfjs backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}
+
+/**
+ * Every backend of the chain, each tried on its own (a throwaway worker process: this activates them), in the
+ * order 'auto' walks them, with the one 'auto' would pick marked. A software WebGPU adapter is available but
+ * never auto's pick.
+ */
+export async function probeBackends(options: SelectOptions = {}): Promise<BackendAvailability[]> {
+  const probe: BackendProbe = { ...defaultProbe, ...options.probe };
+  const out: BackendAvailability[] = [];
+  for (const name of ORDER) {
+    if (name === 'webgpu') {
+      try {
+        const adapter = await probe.webgpuAdapter();
+        const detail = adapter.software
+          ? `software adapter ${describeAdapter(adapter)}: used only when forced (--backend webgpu), slower than the CPU kernels`
+          : describeAdapter(adapter);
+        out.push({ name, available: true, auto: false, detail, ...(adapter.software ? { software: true } : {}) });
+      } catch (err) {
+        out.push({ name, available: false, auto: false, detail: errorText(err).split('\n')[0] });
+      }
+      continue;
+    }
+    const res = await attempt(name, probe, options.wasmKernelFixes ?? false, true);
+    const detail = res.ok ? (res.tfBackend === 'wasm' || res.tfBackend === 'cpu' ? `${res.reason}; ${nativeLine()}` : res.reason) : `${res.reason} (fix: ${res.fix})`;
+    out.push({ name, available: res.ok, auto: false, detail });
+  }
+  const pick = out.find((b) => b.available && !(b as { software?: boolean }).software);
+  if (pick) pick.auto = true;
+  for (const b of out) delete (b as { software?: boolean }).software;
+  return out;
 }
 
 function nativeLine(): string {
