@@ -1,10 +1,11 @@
 /**
- * `npm run bench [-- --only A8,B16] [--json] [--backend wasm]`: speed of the engine, the store and the
+ * `npm run bench [-- --only A8,B16] [--json] [--backend wasm|webgpu|…]`: speed of the engine, the store and the
  * chart decimation. Prints a table and ratios against the reference PyTorch timings measured on this machine
- * (TFJS-CPU-NOTES.md); --json prints one object mapping each config to its numbers.
+ * (TFJS-CPU-NOTES.md); --json prints one object mapping each config to its numbers, plus `backend` (the backend
+ * line) and, on webgpu, `adapter` (vendor, architecture, description and buffer limits).
  */
 import { selectBackend, describeBackend } from '../src-main/engine/backend/selectBackend';
-import type { BackendPreference } from '../src-shared/config/enums';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../src-shared/config/enums';
 import { parseArgs } from '../src-main/cli/args';
 import { benchTrain, TRAIN_CONFIGS } from './train';
 import { benchStore } from './store';
@@ -17,7 +18,7 @@ const REFERENCE_TRAIN_MS: Record<string, number> = { A8: 410 };
 const { options } = parseArgs(process.argv.slice(2), {
   only: { type: 'list', description: 'configs to run (A8, A32, B16, store, charts)' },
   json: { type: 'boolean', description: 'print JSON only' },
-  backend: { type: 'string', description: 'backend preference (default auto)' },
+  backend: { type: 'string', description: `backend preference: ${BACKEND_PREFERENCES.join(' | ')} (default auto)` },
   steps: { type: 'number', description: 'timed training steps per config (default 5)' },
 });
 const KNOWN = [...TRAIN_CONFIGS.map((c) => c.name), 'store', 'charts'];
@@ -27,12 +28,25 @@ if (unknown.length) {
   process.stderr.write(`unknown bench config ${unknown.join(', ')} (known: ${KNOWN.join(', ')})\n`);
   process.exit(2);
 }
+const preference = (options.backend as string | undefined) ?? 'auto';
+if (!(BACKEND_PREFERENCES as readonly string[]).includes(preference)) {
+  process.stderr.write(`unknown --backend ${preference} (known: ${BACKEND_PREFERENCES.join(', ')})\n`);
+  process.exit(2);
+}
 const trainConfigs = TRAIN_CONFIGS.filter((c) => only.includes(c.name));
+const results: Record<string, unknown> = {};
 if (trainConfigs.length) {
-  const backend = await selectBackend((options.backend as BackendPreference | undefined) ?? 'auto');
+  let backend;
+  try {
+    backend = await selectBackend(preference as BackendPreference);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  results.backend = describeBackend(backend);
+  if (backend.adapter) results.adapter = backend.adapter;
   if (!options.json) process.stdout.write(`backend: ${describeBackend(backend)}\n`);
 }
-const results: Record<string, unknown> = {};
 for (const c of trainConfigs) {
   const r = await benchTrain(c, Number(options.steps ?? 5));
   results[c.name] = { trainStepMsMedian: round(r.trainStepMsMedian), sampleCallMsMedian: round(r.sampleCallMsMedian), gflops: round(r.gflops, 2) };

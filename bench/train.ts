@@ -70,11 +70,12 @@ export function makeTrainer(c: TrainBenchConfig): Trainer {
 export async function benchTrain(c: TrainBenchConfig, steps = 5, sampleCalls = 3): Promise<TrainBenchResult> {
   const trainer = makeTrainer(c);
   try {
-    trainer.trainStep(); // warm-up: kernel compilation and first allocations
+    // Asynchronous reads: webgpu cannot read synchronously in Node (on the CPU backends it costs nothing).
+    await trainer.trainStepAsync(); // warm-up: kernel (shader) compilation and first allocations
     const times: number[] = [];
     for (let i = 0; i < steps; i++) {
       const t0 = performance.now();
-      trainer.trainStep();
+      await trainer.trainStepAsync();
       times.push(performance.now() - t0);
     }
     const weights = trainer.weightsFor(trainer.defaultEmaRate());
@@ -85,7 +86,7 @@ export async function benchTrain(c: TrainBenchConfig, steps = 5, sampleCalls = 3
     for (let i = 0; i <= sampleCalls; i++) {
       const t0 = performance.now();
       const out = pSample(trainer.diffusion, model, x, new Array(64).fill(500), noise);
-      out.sample.dataSync();
+      await out.sample.data();
       if (i > 0) sampleTimes.push(performance.now() - t0);
       tf.dispose([out.sample, out.predXstart]);
     }

@@ -216,6 +216,17 @@ export interface SystemInfo {
   face: 'electron' | 'web';
 }
 
+/** Whether a backend can run on this machine (checked once per service, in a worker process). */
+export interface BackendAvailability {
+  name: 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
+  /** It loads here (for webgpu: Dawn found an adapter, possibly a software one that runs only when forced). */
+  available: boolean;
+  /** The backend 'auto' picks here (exactly one entry). */
+  auto: boolean;
+  /** What it runs on, or why it cannot run, in words a user can act on. */
+  detail: string;
+}
+
 /** Events pushed to subscribers. Live events only add to what the store holds. */
 export type StudioEvent =
   | { type: 'run'; run: RunSummary }
@@ -283,6 +294,8 @@ export interface ReferenceExportReply {
 /** The requests and their replies. Every method may reject with an ApiError. */
 export interface StudioApi {
   systemInfo(): Promise<SystemInfo>;
+  /** The backends in the order 'auto' tries them, with what each runs on or why it cannot run here. */
+  backends(): Promise<BackendAvailability[]>;
   presets(): Promise<Preset[]>;
   validateConfig(config: unknown): Promise<ConfigProblem[]>;
 
@@ -317,6 +330,7 @@ export type ApiMethod = keyof StudioApi;
 
 export const API_METHODS: readonly ApiMethod[] = [
   'systemInfo',
+  'backends',
   'presets',
   'validateConfig',
   'listRuns',

@@ -145,7 +145,7 @@ const BAD: BadCase[] = [
     name: 'unknown backend',
     config: cfgWith({ training: { backend: 'gpu' } }),
     field: 'training.backend',
-    says: ["training.backend 'gpu'", "'tensorflow-gpu'"],
+    says: ["training.backend 'gpu'", "'tensorflow-gpu'", "'webgpu'"],
   },
   {
     name: 'unknown timestep sampler',
@@ -230,6 +230,10 @@ describe('validateRunConfig', () => {
   it('accepts the defaults', () => {
     expect(validateRunConfig(DEFAULT_RUN_CONFIG)).toEqual([]);
     expect(validateRunConfig(withDefaults())).toEqual([]);
+  });
+
+  it("accepts training.backend 'webgpu'", () => {
+    expect(validateRunConfig(withDefaults({ training: { backend: 'webgpu' } }))).toEqual([]);
   });
 
   it('accepts every preset', () => {

@@ -30,7 +30,7 @@ export const CONFIG_FLAGS: Record<string, { path: [keyof RunConfig, string]; typ
   microbatch: { path: ['training', 'microbatch'], type: 'integer', description: 'gradient accumulation chunk (-1 = off)' },
   ema: { path: ['training', 'emaRates'], type: 'list', description: 'EMA rates, e.g. 0.9999' },
   seed: { path: ['training', 'seed'], type: 'integer', description: 'random seed' },
-  backend: { path: ['training', 'backend'], type: 'string', description: 'auto | tensorflow-gpu | tensorflow | wasm | cpu' },
+  backend: { path: ['training', 'backend'], type: 'string', description: 'auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu' },
   'checkpoint-every': { path: ['intervals', 'checkpointEvery'], type: 'integer', description: 'steps between checkpoints' },
   'eval-every': { path: ['intervals', 'evalEvery'], type: 'integer', description: 'steps between per-t VLB evaluations' },
   'preview-every': { path: ['intervals', 'previewEvery'], type: 'integer', description: 'steps between preview grids' },

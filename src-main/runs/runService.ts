@@ -76,6 +76,7 @@ export class RunService implements P.StudioApi {
   /** Where worker results are written and announced. */
   private readonly recorder: Recorder;
   private readonly workerFactory: WorkerFactory;
+  private backendProbe: Promise<P.BackendAvailability[]> | null = null;
   private readonly maxConcurrent: number;
   /** Runs interrupted by the previous process, found at start-up. */
   readonly recovered: string[];
@@ -133,9 +134,38 @@ export class RunService implements P.StudioApi {
     return {
       version: this.opts.version ?? readVersion(),
       dataDir: this.opts.dataDir,
-      backend: 'chosen per run by the worker: tfjs-node-gpu → tfjs-node → wasm → cpu (see each run)',
+      backend: 'chosen per run by the worker: tfjs-node-gpu → webgpu → tfjs-node → wasm → cpu (see each run)',
       face: this.opts.face === 'electron' ? 'electron' : 'web',
     };
+  }
+
+  /** Asked once per service (a worker process tries each backend), then answered from memory. */
+  async backends(): Promise<P.BackendAvailability[]> {
+    this.backendProbe ??= this.probeBackendsInWorker().catch((e: unknown) => {
+      this.backendProbe = null; // let a later call try again
+      throw e;
+    });
+    return this.backendProbe;
+  }
+
+  private probeBackendsInWorker(): Promise<P.BackendAvailability[]> {
+    return new Promise((resolve, reject) => {
+      const worker = this.workerFactory();
+      let answered = false;
+      worker.onMessage((msg) => {
+        if (msg.type === 'ready') worker.send({ type: 'start', job: { kind: 'backends' } });
+        else if (msg.type === 'done' && msg.result.backends) {
+          answered = true;
+          resolve(msg.result.backends);
+        } else if (msg.type === 'error') {
+          answered = true;
+          reject(new Error(`the backend check failed: ${msg.message}`));
+        }
+      });
+      worker.onExit((code, signal) => {
+        if (!answered) reject(new Error(`the backend check's worker exited (${signal ?? `code ${code}`}) without an answer`));
+      });
+    });
   }
 
   async presets() {

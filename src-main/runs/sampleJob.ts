@@ -12,7 +12,8 @@ import { pSampleLoop } from '../engine/diffusion/ancestral';
 import { ddimSampleLoop } from '../engine/diffusion/ddim';
 import { diffusionFromConfig, respacedDiffusion } from '../engine/diffusion/fromConfig';
 import { Rng, rngNoise } from '../engine/rng';
-import { toUint8Images } from '../engine/train/images';
+import { readUint8Images } from '../engine/train/images';
+import { assertModelFitsAdapter } from '../engine/unet/bufferPlan';
 import { unetForward } from '../engine/unet/forward';
 import { disposeWeights } from '../engine/unet/weights';
 import { imageGrid, singleImage } from '../imageio/grid';
@@ -88,6 +89,7 @@ export async function runSampleJob(opts: SampleJobOptions): Promise<SampleJobRes
     const size = config.model.imageSize;
     const channels = config.model.imageChannels;
     const batch = Math.max(1, Math.min(opts.batchSize ?? 16, opts.count));
+    assertModelFitsAdapter(config, backend.adapter, batch, 'the sampling batch size (--batch)');
     const rng = new Rng(opts.seed);
     const model = (x: tf.Tensor4D, t: tf.Tensor1D) => unetForward(layout, weights, x, t);
     const pixels = new Uint8Array(opts.count * size * size * channels);
@@ -103,7 +105,7 @@ export async function runSampleJob(opts: SampleJobOptions): Promise<SampleJobRes
         onProgress: (k: number) => opts.onProgress?.(done + k, totalCalls),
       };
       const x = opts.sampler === 'ddim' ? await ddimSampleLoop(d, model, { ...loopOpts, eta: opts.eta }) : await pSampleLoop(d, model, loopOpts);
-      pixels.set(toUint8Images(x), start * size * size * channels);
+      pixels.set(await readUint8Images(x), start * size * size * channels);
       x.dispose();
       done += d.process.numSteps;
     }

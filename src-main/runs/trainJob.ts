@@ -14,6 +14,7 @@ import { checkpointConfigDifferences, readTrainCheckpoint, writeTrainCheckpoint 
 import type { TrainEvent } from '../engine/train/events';
 import { Trainer } from '../engine/train/trainer';
 import { writeFileAtomic } from '../imageio/safetensors';
+import { assertModelFitsAdapter } from '../engine/unet/bufferPlan';
 import { encodePng } from '../imageio/png';
 import { imageGrid } from '../imageio/grid';
 import { checkpointFile, ensureDir, listCheckpoints, previewFile } from './runFiles';
@@ -51,6 +52,10 @@ export async function runTrainJob(opts: TrainJobOptions): Promise<TrainJobResult
   opts.onBackend?.(backend);
   // Before the dataset or the model allocate anything: a run that cannot fit fails here with the field to change.
   assertValidRunConfig(config, { requireDatasetPath: true, memory: backendMemoryLimit(backend.name) });
+  // On WebGPU a tensor over the adapter's buffer limit is a device error mid-step: refuse the batch up front.
+  const { batchSize, microbatch } = config.training;
+  const splits = microbatch > 0 && microbatch < batchSize;
+  assertModelFitsAdapter(config, backend.adapter, splits ? microbatch : batchSize, splits ? 'training.microbatch' : 'training.batchSize');
 
   const dataset = await openDataset(config.dataset, { size: config.model.imageSize, channels: config.model.imageChannels });
   opts.onDataset?.(`${dataset.name}: ${dataset.train.count} training / ${dataset.heldOut.count} held-out images, ${dataset.size}×${dataset.size}×${dataset.channels} (${dataset.source})`);
@@ -65,10 +70,10 @@ export async function runTrainJob(opts: TrainJobOptions): Promise<TrainJobResult
   }
 
   let lastCheckpoint: string | null = resumeFile ?? null;
-  const saveCheckpoint = (t: Trainer) => {
+  const saveCheckpoint = async (t: Trainer) => {
     const file = checkpointFile(runDir, t.step);
     ensureDir(path.dirname(file));
-    const bytes = writeTrainCheckpoint(file, t.snapshot());
+    const bytes = writeTrainCheckpoint(file, await t.snapshotAsync());
     lastCheckpoint = file;
     opts.onCheckpoint?.({ step: t.step, file, bytes });
   };
@@ -93,7 +98,7 @@ export async function runTrainJob(opts: TrainJobOptions): Promise<TrainJobResult
   try {
     await trainer.run({ untilStep: opts.untilStep, signal: opts.signal, onCheckpointDue: saveCheckpoint });
     // Always leave a checkpoint at the last step, so a stopped run resumes where it stopped.
-    if (trainer.step > 0 && !lastCheckpoint?.endsWith(path.basename(checkpointFile(runDir, trainer.step)))) saveCheckpoint(trainer);
+    if (trainer.step > 0 && !lastCheckpoint?.endsWith(path.basename(checkpointFile(runDir, trainer.step)))) await saveCheckpoint(trainer);
     return { step: trainer.step, lastCheckpoint, backend };
   } finally {
     trainer.dispose();

@@ -3,6 +3,7 @@
  * exits. A 'stop' message ends training gracefully (it checkpoints at the current step first).
  */
 import path from 'node:path';
+import { probeBackends } from '../engine/backend/selectBackend';
 import { runEvalJob } from './evalJob';
 import { runSampleJob } from './sampleJob';
 import { runTrainJob } from './trainJob';
@@ -55,6 +56,8 @@ async function run(job: JobRequest): Promise<void> {
         onCheckpoint: (c) => send({ type: 'checkpoint', ...c }),
       });
       send({ type: 'done', result: { step: r.step, lastCheckpoint: r.lastCheckpoint } });
+    } else if (job.kind === 'backends') {
+      send({ type: 'done', result: { backends: await probeBackends() } });
     } else if (job.kind === 'sample') {
       const r = await runSampleJob({
         ...job.settings,

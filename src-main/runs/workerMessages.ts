@@ -3,6 +3,7 @@
  * (a training run, a sampling job or an evaluation) and exits; messages are structured-cloned JSON.
  */
 import type { RunConfig } from '../../src-shared/config/runConfig';
+import type { BackendAvailability } from '../../src-shared/protocol';
 import type { BackendReport } from '../engine/backend/selectBackend';
 import type { TrainEvent } from '../engine/train/events';
 import type { EvalJobResult } from './evalJob';
@@ -11,7 +12,9 @@ import type { SampleSettings } from './sampleJob';
 export type JobRequest =
   | { kind: 'train'; runDir: string; config: RunConfig; untilStep?: number; resumeFrom?: string }
   | { kind: 'sample'; settings: SampleSettings; outDir: string }
-  | { kind: 'eval'; checkpoint: string; emaRate?: number | null; images: number; seed?: number; backend?: RunConfig['training']['backend'] };
+  | { kind: 'eval'; checkpoint: string; emaRate?: number | null; images: number; seed?: number; backend?: RunConfig['training']['backend'] }
+  /** Which backends this machine has (answers with done.result.backends). */
+  | { kind: 'backends' };
 
 /** Service → worker. */
 export type ToWorker = { type: 'start'; job: JobRequest } | { type: 'stop' };
@@ -27,6 +30,6 @@ export type FromWorker =
   | { type: 'train'; event: WireTrainEvent }
   | { type: 'checkpoint'; step: number; file: string; bytes: number }
   | { type: 'progress'; done: number; total: number }
-  | { type: 'done'; result: { step?: number; lastCheckpoint?: string | null; sample?: { grid: string; images: string[]; settings: Record<string, unknown> }; eval?: EvalJobResult } }
+  | { type: 'done'; result: { step?: number; lastCheckpoint?: string | null; sample?: { grid: string; images: string[]; settings: Record<string, unknown> }; eval?: EvalJobResult; backends?: BackendAvailability[] } }
   /** `failed`: the job itself cannot go on (bad data, NaN stop, full disk); the worker exits after it. */
   | { type: 'error'; message: string; stopped: boolean };

@@ -66,6 +66,7 @@ function emaRate(v: unknown, what: string): number | null | undefined {
 /** Per method: the most params it takes and a check of them (throws BadParam). */
 const PARAM_CHECKS: Record<ApiMethod, { max: number; check: (p: unknown[]) => void }> = {
   systemInfo: { max: 0, check: () => {} },
+  backends: { max: 0, check: () => {} },
   presets: { max: 0, check: () => {} },
   validateConfig: {
     max: 1,

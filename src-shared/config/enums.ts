@@ -19,9 +19,9 @@ export type DatasetKind = 'mnist' | 'idx' | 'cifar10' | 'folder';
 
 /**
  * Which tfjs backend the worker should try first. 'auto' walks the chain
- * tfjs-node-gpu → tfjs-node → wasm → cpu and records why it stopped where it did.
+ * tfjs-node-gpu → webgpu → tfjs-node → wasm → cpu and records why it stopped where it did.
  */
-export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 /** Compile-time proof that a tuple lists exactly the members of union U (no more, no fewer). */
 type Exhaustive<U, L extends readonly U[]> = [U] extends [L[number]] ? L : never;
@@ -30,6 +30,7 @@ export const DATASET_KINDS = ['mnist', 'idx', 'cifar10', 'folder'] as const sati
 export const BACKEND_PREFERENCES = [
   'auto',
   'tensorflow-gpu',
+  'webgpu',
   'tensorflow',
   'wasm',
   'cpu',

@@ -12,13 +12,20 @@ import {
   explainNativeLoadError,
   selectBackend,
 } from '../../src-main/engine/backend/selectBackend';
+import { isSoftwareAdapter, type WebGpuAdapterInfo } from '../../src-main/engine/backend/webgpu';
 
 const GPU_PKG = '@tensorflow/tfjs-node-gpu';
 const NODE_PKG = '@tensorflow/tfjs-node';
 
-/** A probe where nothing native exists; wasm and cpu are the real ones unless overridden. */
+/** A probe where nothing native and no WebGPU adapter exists; wasm and cpu are the real ones unless overridden. */
 function probe(over: Partial<BackendProbe> = {}): Partial<BackendProbe> {
   return {
+    webgpuAdapter: async () => {
+      throw new Error('no WebGPU adapter: simulated');
+    },
+    activateWebgpu: async () => {
+      throw new Error('activateWebgpu must not be called here');
+    },
     gpuDevice: async () => ({ present: false, detail: 'no NVIDIA GPU visible (simulated)' }),
     isInstalled: () => false,
     importPackage: async (pkg) => {
@@ -39,11 +46,13 @@ describe('selectBackend on this machine', () => {
     expect(report.simd).toBe(true);
     expect(report.threads).toBeGreaterThanOrEqual(1);
     expect(report.reason).toMatch(/wasm/);
-    expect(report.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow']);
-    const [gpu, node] = report.skipped;
+    expect(report.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow']);
+    const [gpu, webgpu, node] = report.skipped;
+    // No GPU here: either Dawn finds no adapter, or only a software one (see webgpuBackend.test.ts).
+    expect(webgpu.reason).toMatch(/^no WebGPU adapter: |^software adapter .* refused: |^Dawn .* failed to load/);
     expect(gpu.reason).toMatch(/no NVIDIA GPU|not installed|CUDA_VISIBLE_DEVICES/);
     if (!defaultProbe.isInstalled(NODE_PKG)) expect(node.reason).toBe('tfjs-node not installed (npm install @tensorflow/tfjs-node)');
-    expect(describeBackend(report)).toMatch(/^wasm — .*\[skipped tensorflow-gpu: .*; tensorflow: .*\]$/);
+    expect(describeBackend(report)).toMatch(/^wasm — .*\[skipped tensorflow-gpu: .*; webgpu: .*; tensorflow: .*\]$/);
   });
 
   it("forced 'tensorflow-gpu' throws, naming the backend, CUDA 11.2 and cuDNN 8.1", async () => {
@@ -90,7 +99,8 @@ describe('selectBackend with simulated probes', () => {
       name: 'tensorflow-gpu',
       reason: 'libcudart.so.11.0 not found: tfjs-node-gpu needs CUDA 11.2 and cuDNN 8.1',
     });
-    expect(report.skipped[1].reason).toMatch(/tfjs-node not installed/);
+    expect(report.skipped[1]).toEqual({ name: 'webgpu', reason: 'no WebGPU adapter: simulated' });
+    expect(report.skipped[2].reason).toMatch(/tfjs-node not installed/);
     expect(importPackage).toHaveBeenCalledWith(GPU_PKG);
   });
 
@@ -151,7 +161,10 @@ describe('selectBackend with simulated probes', () => {
       name: 'tensorflow',
       tfBackend: 'tensorflow',
       reason: 'tfjs-node (native libtensorflow on the CPU)',
-      skipped: [{ name: 'tensorflow-gpu', reason: 'no NVIDIA GPU visible (simulated); tfjs-node-gpu is not installed either' }],
+      skipped: [
+        { name: 'tensorflow-gpu', reason: 'no NVIDIA GPU visible (simulated); tfjs-node-gpu is not installed either' },
+        { name: 'webgpu', reason: 'no WebGPU adapter: simulated' },
+      ],
     });
     expect(importPackage).toHaveBeenCalledWith(NODE_PKG);
     expect(activate).toHaveBeenCalledWith('tensorflow');
@@ -176,7 +189,7 @@ describe('selectBackend with simulated probes', () => {
     const report = await selectBackend('auto', {
       probe: probe({ isInstalled: (pkg) => pkg === NODE_PKG, importPackage: async () => undefined, activate: async (n) => (n === 'tensorflow' ? false : tf.setBackend(n)) }),
     });
-    expect(report.skipped[1].reason).toBe("@tensorflow/tfjs-node loaded but the 'tensorflow' backend did not initialise");
+    expect(report.skipped[2].reason).toBe("@tensorflow/tfjs-node loaded but the 'tensorflow' backend did not initialise");
     expect(report.name).toBe('wasm');
   });
 
@@ -188,7 +201,7 @@ describe('selectBackend with simulated probes', () => {
     });
     const report = await selectBackend('auto', { probe: p });
     expect(report.name).toBe('cpu');
-    expect(report.skipped[2]).toEqual({ name: 'wasm', reason: 'the wasm backend failed to load: no .wasm files in /nowhere' });
+    expect(report.skipped[3]).toEqual({ name: 'wasm', reason: 'the wasm backend failed to load: no .wasm files in /nowhere' });
     await expect(selectBackend('wasm', { probe: p })).rejects.toThrow(/^Backend wasm unavailable: .*no \.wasm files.*Fix: reinstall @tensorflow\/tfjs-backend-wasm/);
     await selectBackend('wasm');
   });
@@ -196,8 +209,83 @@ describe('selectBackend with simulated probes', () => {
   it('nothing loads: auto throws with every reason', async () => {
     await expect(
       selectBackend('auto', { probe: probe({ prepareWasm: async () => Promise.reject(new Error('broken')), activate: async () => false }) }),
-    ).rejects.toThrow(/^No tfjs backend could start: tensorflow-gpu: .*; tensorflow: .*; wasm: .*broken; cpu: the cpu backend did not initialise$/);
+    ).rejects.toThrow(/^No tfjs backend could start: tensorflow-gpu: .*; webgpu: .*; tensorflow: .*; wasm: .*broken; cpu: the cpu backend did not initialise$/);
     await selectBackend('wasm');
+  });
+});
+
+describe('webgpu in the chain (simulated adapters)', () => {
+  const hardware: WebGpuAdapterInfo = {
+    vendor: 'nvidia',
+    architecture: 'ada',
+    description: 'NVIDIA GeForce RTX 4090',
+    device: '',
+    software: false,
+    maxStorageBufferBindingSize: 2 ** 31 - 4,
+    maxBufferSize: 2 ** 32,
+  };
+  const lavapipe: WebGpuAdapterInfo = { ...hardware, vendor: 'mesa', architecture: '', description: 'llvmpipe (LLVM 15.0.6, 256 bits)', software: true };
+
+  it('a hardware adapter comes after tfjs-node-gpu and before tfjs-node; the line names it and its limits', async () => {
+    const activateWebgpu = vi.fn(async () => true);
+    const report = await selectBackend('auto', {
+      probe: probe({ webgpuAdapter: async () => hardware, activateWebgpu, current: () => 'webgpu', isInstalled: () => true, importPackage: async () => undefined }),
+    });
+    expect(activateWebgpu).toHaveBeenCalledOnce();
+    expect(report).toMatchObject({ name: 'webgpu', tfBackend: 'webgpu', adapter: hardware });
+    expect(report.skipped).toEqual([{ name: 'tensorflow-gpu', reason: 'no NVIDIA GPU visible (simulated)' }]);
+    expect(describeBackend(report)).toBe(
+      'webgpu — tfjs-backend-webgpu on NVIDIA GeForce RTX 4090 (nvidia, ada; maxStorageBufferBindingSize 2048 MiB, maxBufferSize 4 GiB) ' +
+        '[skipped tensorflow-gpu: no NVIDIA GPU visible (simulated)]',
+    );
+  });
+
+  it("'auto' never takes a software adapter, and says how to force it", async () => {
+    const activateWebgpu = vi.fn(async () => true);
+    const report = await selectBackend('auto', { probe: probe({ webgpuAdapter: async () => lavapipe, activateWebgpu }) });
+    expect(activateWebgpu).not.toHaveBeenCalled();
+    expect(report.name).toBe('wasm');
+    expect(report.skipped[1]).toEqual({
+      name: 'webgpu',
+      reason: 'software adapter llvmpipe (LLVM 15.0.6, 256 bits) refused: slower than the CPU kernels; force with --backend webgpu',
+    });
+  });
+
+  it('forced webgpu takes a software adapter; without any adapter it throws naming the fix', async () => {
+    const before = tf.getBackend();
+    const report = await selectBackend('webgpu', {
+      probe: probe({ webgpuAdapter: async () => lavapipe, activateWebgpu: async () => true, current: () => 'webgpu' }),
+    });
+    expect(report).toMatchObject({ name: 'webgpu', adapter: { software: true } });
+    expect(report.reason).toContain('software adapter');
+    await expect(selectBackend('webgpu', { probe: probe() })).rejects.toThrow(
+      /^Backend webgpu unavailable: no WebGPU adapter: simulated\. Fix: a GPU with a Vulkan \(Linux, Windows\), Metal \(macOS\) or Direct3D 12/,
+    );
+    expect(tf.getBackend()).toBe(before);
+  });
+
+  it('an adapter whose device does not start is skipped with the adapter named', async () => {
+    const report = await selectBackend('auto', {
+      probe: probe({
+        webgpuAdapter: async () => hardware,
+        activateWebgpu: async () => {
+          throw new Error('requestDevice: limit maxBufferSize exceeds adapter\nat …');
+        },
+      }),
+    });
+    expect(report.skipped[1]).toEqual({
+      name: 'webgpu',
+      reason: 'the webgpu backend failed on NVIDIA GeForce RTX 4090: requestDevice: limit maxBufferSize exceeds adapter',
+    });
+    expect(report.name).toBe('wasm');
+  });
+
+  it('isSoftwareAdapter knows SwiftShader, lavapipe, WARP and the fallback flag', () => {
+    expect(isSoftwareAdapter({ vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader driver 5.0.0' })).toBe(true);
+    expect(isSoftwareAdapter({ description: 'llvmpipe (LLVM 15.0.6, 256 bits)' })).toBe(true);
+    expect(isSoftwareAdapter({ description: 'Microsoft Basic Render Driver' })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'apple', description: 'Apple M2', isFallbackAdapter: true })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'amd', architecture: 'rdna-3', description: 'AMD Radeon RX 7900 XTX' })).toBe(false);
   });
 });
 

@@ -145,6 +145,9 @@ describe.skipIf(!haveChromium)('studio end to end (iddpm serve + Chromium)', () 
     // New run from the 'tiny-test' preset, with enough steps that it is still running when we stop it.
     await nav('new-run');
     await page.getByTestId('preset-select').selectOption('tiny-test');
+    // The machine's backends, checked by a worker: no GPU here, so auto trains on wasm (+ native kernels).
+    await expect.poll(() => page.getByTestId('backends').textContent(), { timeout: 60_000 }).toMatch(/wasm \(auto\) ← this run/);
+    await expect.poll(() => page.getByTestId('backends').textContent()).toMatch(/✗ tensorflow-gpu/);
     const maxSteps = page.getByTestId('field-training.maxSteps');
     // A run shorter than its preview interval (5) is warned about, not refused.
     await maxSteps.fill('3');

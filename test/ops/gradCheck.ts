@@ -53,7 +53,12 @@ export async function runOp(
   const y = op(...inputs);
   const r = tf.tensor(normals(y.size, seed * 97 + 50), y.shape);
   const grads = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(op(...xs), r)))(inputs);
-  const res: RunResult = { value: y.dataSync() as Float32Array, grads: grads.map((g) => g.dataSync() as Float32Array), shape: y.shape };
+  // Asynchronous reads: the webgpu backend cannot read GPU buffers synchronously in Node.
+  const res: RunResult = {
+    value: (await y.data()) as Float32Array,
+    grads: (await Promise.all(grads.map((g) => g.data()))) as Float32Array[],
+    shape: y.shape,
+  };
   tf.dispose([...inputs, y, r, ...grads]);
   const after = tf.memory().numTensors;
   if (after !== before) throw new Error(`op left ${after - before} tensors behind on ${backend}`);

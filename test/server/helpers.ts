@@ -289,6 +289,9 @@ export class FakeBackend implements StudioBackend {
   async systemInfo() {
     return { version: '0.0.0-test', dataDir: this.filesRoot, backend: 'cpu (test)', face: 'web' as const };
   }
+  async backends() {
+    return [{ name: 'cpu' as const, available: true, auto: true, detail: 'cpu (test)' }];
+  }
   async presets() {
     return listPresets();
   }

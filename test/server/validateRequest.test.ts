@@ -7,6 +7,7 @@ import { handleRequest, toApiError, validateRequest } from '../../src-main/serve
 /** One well-formed call per method, as the renderer makes them. */
 const GOOD: Record<ApiMethod, unknown[][]> = {
   systemInfo: [[]],
+  backends: [[]],
   presets: [[]],
   validateConfig: [[DEFAULT_RUN_CONFIG], [{}], [null]],
   listRuns: [[]],

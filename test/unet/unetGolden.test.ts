@@ -1,30 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildLayout, type UNetLayout } from '../../src-main/engine/unet/layout';
+import { buildLayout } from '../../src-main/engine/unet/layout';
 import { unetForward } from '../../src-main/engine/unet/forward';
 import { unetSpecFromReferenceKwargs } from '../../src-main/engine/unet/spec';
 import { disposeWeights, loadReferenceWeights } from '../../src-main/engine/unet/weights';
 import { expectClose, golden, nhwc, toNchwArray, useCpuBackend } from '../golden/goldenFile';
-
-/**
- * The golden weight recipe: for the i-th parameter, element j of its flat reference layout,
- * s = sin(0.7·j + 1.3·(i+1)); weights of ≥2 dims s/√fan_in, 1-dim weights 1 + 0.1·s, biases 0.1·s.
- */
-function recipeWeights(layout: UNetLayout) {
-  const source = new Map<string, { shape: number[]; data: Float32Array }>();
-  layout.params.forEach((p, i) => {
-    const n = p.refShape.reduce((a, b) => a * b, 1);
-    const fanIn = n / p.refShape[0];
-    const data = new Float32Array(n);
-    const isBias = p.name.endsWith('.bias');
-    for (let j = 0; j < n; j++) {
-      const s = Math.sin(0.7 * j + 1.3 * (i + 1));
-      data[j] = isBias ? 0.1 * s : p.refShape.length >= 2 ? s / Math.sqrt(fanIn) : 1 + 0.1 * s;
-    }
-    source.set(p.name, { shape: p.refShape, data });
-  });
-  return source;
-}
+import { recipeWeights } from './recipeWeights';
 
 describe('golden: UNet parameter layout', () => {
   const g = golden().unet;

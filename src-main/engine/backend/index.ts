@@ -14,3 +14,16 @@ export {
   type WasmInfo,
 } from './selectBackend';
 export { installWasmKernelFixes, restoreWasmKernels, wasmKernelFixesInstalled } from './wasmKernels';
+export {
+  requestWebGpuAdapter,
+  activateWebGpu,
+  activeAdapter,
+  adapterName,
+  describeAdapter,
+  isSoftwareAdapter,
+  webgpuFailure,
+  onWebGpuFailure,
+  assertWebGpuHealthy,
+  VULKAN_LOADER_ENV,
+  type WebGpuAdapterInfo,
+} from './webgpu';

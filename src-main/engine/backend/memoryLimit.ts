@@ -19,6 +19,7 @@ export function backendMemoryLimit(backend: BackendName, machineBytes: number = 
   if (backend === 'wasm') {
     return machineBytes < WASM_HEAP_MAX_BYTES ? machine : { bytes: WASM_HEAP_MAX_BYTES, what: `the 4 GiB the wasm backend can address` };
   }
-  if (backend === 'tensorflow-gpu') return DEFAULT_MEMORY_LIMIT;
+  // On a GPU backend the limit is the device's, which tfjs cannot report (webgpu checks its buffer limits itself).
+  if (backend === 'tensorflow-gpu' || backend === 'webgpu') return DEFAULT_MEMORY_LIMIT;
   return machine;
 }

@@ -1,9 +1,11 @@
 /**
  * Picks the tfjs backend a worker trains on and says why, in words a user can act on.
  *
- * 'auto' walks tfjs-node-gpu (only when an NVIDIA GPU is visible) → tfjs-node → wasm → cpu and stops at the first
- * that loads; every better one that did not load is listed in `skipped` with its reason. A forced preference never
- * falls back: it throws an Error naming the backend, the reason and the fix.
+ * 'auto' walks tfjs-node-gpu (only when an NVIDIA GPU is visible) → webgpu (Dawn; a hardware adapter only, see
+ * ./webgpu.ts) → tfjs-node → wasm → cpu and stops at the first that loads; every better one that did not load is
+ * listed in `skipped` with its reason. A forced preference never falls back: it throws an Error naming the backend,
+ * the reason and the fix. A software WebGPU adapter (SwiftShader, lavapipe) is refused by 'auto', since the CPU
+ * kernels are faster, but runs when forced (that is how the tests reach the WebGPU kernels without a GPU).
  *
  * Everything that touches the machine (device files, package imports, tf.setBackend) goes through a
  * `BackendProbe`, so tests can simulate "tfjs-node-gpu installed but libcudart missing" without the package.
@@ -16,12 +18,14 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendPreference } from '../../../src-shared/config/enums';
+import type { BackendAvailability } from '../../../src-shared/protocol';
 import { installWasmKernelFixes } from './wasmKernels';
 import { loadNative } from '../native/loadNative';
 import { nativeKernelsEnabled } from '../ops/native';
+import { activateWebGpu, adapterName, describeAdapter, requestWebGpuAdapter, type WebGpuAdapterInfo } from './webgpu';
 
 export type { BackendPreference };
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 export interface BackendReport {
   /** What runs. */
@@ -38,6 +42,8 @@ export interface BackendReport {
   simd?: boolean;
   /** wasm and cpu only: "native kernels: 2 threads, AVX2", or "native kernels: off (why)" (../native/loadNative.ts). */
   native?: string;
+  /** webgpu only: the adapter it runs on and its buffer limits. */
+  adapter?: WebGpuAdapterInfo;
 }
 
 export interface GpuDeviceInfo {
@@ -67,6 +73,10 @@ export interface BackendProbe {
   current(): string;
   /** Threads and SIMD of the active wasm backend. */
   wasmInfo(): Promise<WasmInfo>;
+  /** Load Dawn and describe its high-performance adapter; throws with the reason when there is none. */
+  webgpuAdapter(): Promise<WebGpuAdapterInfo>;
+  /** Create the device on that adapter and make tfjs's 'webgpu' backend active; false when it did not initialise. */
+  activateWebgpu(): Promise<boolean>;
 }
 
 export interface SelectOptions {
@@ -81,6 +91,8 @@ const GPU_FIX = 'npm install @tensorflow/tfjs-node-gpu; needs Linux x64, an NVID
 const NODE_FIX = 'npm install @tensorflow/tfjs-node; needs a prebuilt libtensorflow for this OS/CPU (downloaded at install)';
 const WASM_FIX =
   'reinstall @tensorflow/tfjs-backend-wasm (its dist/ must hold tfjs-backend-wasm*.wasm) or choose the cpu backend';
+const WEBGPU_FIX =
+  'a GPU with a Vulkan (Linux, Windows), Metal (macOS) or Direct3D 12 (Windows) driver, and the webgpu and @tensorflow/tfjs-backend-webgpu packages (npm install)';
 const NOT_INSTALLED: Record<'tensorflow-gpu' | 'tensorflow', string> = {
   'tensorflow-gpu': 'tfjs-node-gpu not installed (npm install @tensorflow/tfjs-node-gpu; needs Linux x64, CUDA 11.2 and cuDNN 8.1)',
   tensorflow: 'tfjs-node not installed (npm install @tensorflow/tfjs-node)',
@@ -155,6 +167,8 @@ export const defaultProbe: BackendProbe = {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     return { threads: wasm.getThreadsCount(), simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) };
   },
+  webgpuAdapter: () => requestWebGpuAdapter(),
+  activateWebgpu: () => activateWebGpu(),
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -204,9 +218,11 @@ export function explainNativeLoadError(which: 'tensorflow-gpu' | 'tensorflow', e
 // ---------------------------------------------------------------------------------------------------------------
 // Selection
 
-type Attempt = { ok: true; reason: string; tfBackend: string; threads?: number; simd?: boolean } | { ok: false; reason: string; fix: string };
+type Attempt =
+  | { ok: true; reason: string; tfBackend: string; threads?: number; simd?: boolean; adapter?: WebGpuAdapterInfo }
+  | { ok: false; reason: string; fix: string };
 
-const ORDER: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const ORDER: BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 async function tryNative(which: 'tensorflow-gpu' | 'tensorflow', probe: BackendProbe): Promise<Attempt> {
   const pkg = which === 'tensorflow-gpu' ? GPU_PKG : NODE_PKG;
@@ -253,6 +269,30 @@ async function tryWasm(probe: BackendProbe, fixes: boolean): Promise<Attempt> {
   return { ok: true, reason, tfBackend: probe.current(), threads: info.threads, simd: info.simd };
 }
 
+async function tryWebgpu(probe: BackendProbe, forced: boolean): Promise<Attempt> {
+  let adapter: WebGpuAdapterInfo;
+  try {
+    adapter = await probe.webgpuAdapter();
+  } catch (err) {
+    return { ok: false, reason: errorText(err).split('\n')[0], fix: WEBGPU_FIX };
+  }
+  if (adapter.software && !forced) {
+    return {
+      ok: false,
+      reason: `software adapter ${adapterName(adapter)} refused: slower than the CPU kernels; force with --backend webgpu`,
+      fix: WEBGPU_FIX,
+    };
+  }
+  try {
+    if (!(await probe.activateWebgpu())) {
+      return { ok: false, reason: `the webgpu backend did not initialise on ${adapterName(adapter)}`, fix: WEBGPU_FIX };
+    }
+  } catch (err) {
+    return { ok: false, reason: `the webgpu backend failed on ${adapterName(adapter)}: ${errorText(err).split('\n')[0]}`, fix: WEBGPU_FIX };
+  }
+  return { ok: true, reason: `tfjs-backend-webgpu on ${describeAdapter(adapter)}`, tfBackend: probe.current(), adapter };
+}
+
 async function tryCpu(probe: BackendProbe): Promise<Attempt> {
   try {
     if (await probe.activate('cpu')) return { ok: true, reason: 'tfjs cpu backend (plain JavaScript, slowest)', tfBackend: probe.current() };
@@ -262,8 +302,10 @@ async function tryCpu(probe: BackendProbe): Promise<Attempt> {
   return { ok: false, reason: 'the cpu backend did not initialise', fix: 'reinstall @tensorflow/tfjs' };
 }
 
-function attempt(name: BackendName, probe: BackendProbe, fixes: boolean): Promise<Attempt> {
+function attempt(name: BackendName, probe: BackendProbe, fixes: boolean, forced: boolean): Promise<Attempt> {
   switch (name) {
+    case 'webgpu':
+      return tryWebgpu(probe, forced);
     case 'tensorflow-gpu':
     case 'tensorflow':
       return tryNative(name, probe);
@@ -275,7 +317,7 @@ function attempt(name: BackendName, probe: BackendProbe, fixes: boolean): Promis
 }
 
 /**
- * Select and activate a backend. 'auto' falls back along tensorflow-gpu → tensorflow → wasm → cpu; any other
+ * Select and activate a backend. 'auto' falls back along tensorflow-gpu → webgpu → tensorflow → wasm → cpu; any other
  * preference is forced and throws `Error("Backend X unavailable: reason. Fix: …")` when it cannot run.
  */
 export async function selectBackend(preference: BackendPreference, options: SelectOptions = {}): Promise<BackendReport> {
@@ -284,11 +326,12 @@ export async function selectBackend(preference: BackendPreference, options: Sele
   const candidates = preference === 'auto' ? ORDER : [preference];
   const skipped: BackendReport['skipped'] = [];
   for (const name of candidates) {
-    const res = await attempt(name, probe, fixes);
+    const res = await attempt(name, probe, fixes, preference !== 'auto');
     if (res.ok) {
       const report: BackendReport = { name, tfBackend: res.tfBackend, reason: res.reason, skipped };
       if (res.threads !== undefined) report.threads = res.threads;
       if (res.simd !== undefined) report.simd = res.simd;
+      if (res.adapter) report.adapter = res.adapter;
       if (res.tfBackend === 'wasm' || res.tfBackend === 'cpu') report.native = nativeLine();
       return report;
     }
@@ -296,6 +339,37 @@ export async function selectBackend(preference: BackendPreference, options: Sele
     skipped.push({ name, reason: res.reason });
   }
   throw new Error(`No tfjs backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}
+
+/**
+ * Every backend of the chain, each tried on its own (a throwaway worker process: this activates them), in the
+ * order 'auto' walks them, with the one 'auto' would pick marked. A software WebGPU adapter is available but
+ * never auto's pick.
+ */
+export async function probeBackends(options: SelectOptions = {}): Promise<BackendAvailability[]> {
+  const probe: BackendProbe = { ...defaultProbe, ...options.probe };
+  const out: BackendAvailability[] = [];
+  for (const name of ORDER) {
+    if (name === 'webgpu') {
+      try {
+        const adapter = await probe.webgpuAdapter();
+        const detail = adapter.software
+          ? `software adapter ${describeAdapter(adapter)}: used only when forced (--backend webgpu), slower than the CPU kernels`
+          : describeAdapter(adapter);
+        out.push({ name, available: true, auto: false, detail, ...(adapter.software ? { software: true } : {}) });
+      } catch (err) {
+        out.push({ name, available: false, auto: false, detail: errorText(err).split('\n')[0] });
+      }
+      continue;
+    }
+    const res = await attempt(name, probe, options.wasmKernelFixes ?? false, true);
+    const detail = res.ok ? (res.tfBackend === 'wasm' || res.tfBackend === 'cpu' ? `${res.reason}; ${nativeLine()}` : res.reason) : `${res.reason} (fix: ${res.fix})`;
+    out.push({ name, available: res.ok, auto: false, detail });
+  }
+  const pick = out.find((b) => b.available && !(b as { software?: boolean }).software);
+  if (pick) pick.auto = true;
+  for (const b of out) delete (b as { software?: boolean }).software;
+  return out;
 }
 
 function nativeLine(): string {

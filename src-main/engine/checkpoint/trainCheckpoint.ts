@@ -17,6 +17,7 @@ import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, parseCheckpointInfo, type Checkp
 import { assertFiniteTensors } from './finiteTensors';
 import { readSafetensors, writeSafetensors, type NamedArray } from '../../imageio/safetensors';
 import type { CheckpointMetadata } from '../../imageio/checkpointFormat';
+import { onCpuWhenNoSyncRead } from '../backend/onCpu';
 
 export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION };
 
@@ -38,7 +39,12 @@ function readCheckedCheckpoint(file: string) {
   return { tensors, metadata, notes, ...info };
 }
 
+// The layout conversions read their results synchronously: on webgpu they run on the cpu backend.
 function flatToReference(fl: FlatLayout, flat: Float32Array, prefix: string, out: Map<string, NamedArray>): void {
+  onCpuWhenNoSyncRead(() => flatToReferenceHere(fl, flat, prefix, out));
+}
+
+function flatToReferenceHere(fl: FlatLayout, flat: Float32Array, prefix: string, out: Map<string, NamedArray>): void {
   const t = tf.tensor1d(flat);
   const weights = unflatten(fl, t);
   t.dispose();
@@ -49,6 +55,10 @@ function flatToReference(fl: FlatLayout, flat: Float32Array, prefix: string, out
 }
 
 function referenceToFlat(fl: FlatLayout, tensors: Map<string, NamedArray>, prefix: string, file: string): Float32Array {
+  return onCpuWhenNoSyncRead(() => referenceToFlatHere(fl, tensors, prefix, file));
+}
+
+function referenceToFlatHere(fl: FlatLayout, tensors: Map<string, NamedArray>, prefix: string, file: string): Float32Array {
   const weights: WeightMap = new Map();
   try {
     for (const p of fl.infos) {

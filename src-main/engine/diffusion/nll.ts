@@ -10,6 +10,7 @@ import { predictEpsFromXstart, qSample } from './forward';
 import { meanFlat } from './gaussian';
 import { priorBpd, vbTerms } from './losses';
 import { checkpointLoop, type LoopControl } from './loopControl';
+import { guardGpuRead } from '../backend/webgpu';
 
 export interface BpdResult {
   /** Σ_t vb_t + prior, per sample. */
@@ -59,8 +60,10 @@ export async function calcBpdLoop(
       const eps = predictEpsFromXstart(d, xT, t, out.predXstart);
       return [out.output, meanFlat(tf.squaredDifference(out.predXstart, xStart)), meanFlat(tf.squaredDifference(eps, noise))];
     });
-    const values = [vbT, xsT, mseT].map((x) => x.dataSync() as Float32Array);
-    tf.dispose([vbT, xsT, mseT]);
+    // Asynchronous reads: the webgpu backend cannot read synchronously in Node.
+    const values = await guardGpuRead(Promise.all([vbT, xsT, mseT].map((x) => x.data() as Promise<Float32Array>))).finally(() =>
+      tf.dispose([vbT, xsT, mseT]),
+    );
     for (let b = 0; b < batch; b++) {
       vb[b][j] = values[0][b];
       xstartMse[b][j] = values[1][b];
@@ -71,8 +74,7 @@ export async function calcBpdLoop(
   }
 
   const prior = tidy(() => priorBpd(d, xStart));
-  const priorValues = Float32Array.from(prior.dataSync());
-  prior.dispose();
+  const priorValues = Float32Array.from((await guardGpuRead(prior.data()).finally(() => prior.dispose())) as Float32Array);
   const totalBpd = new Float32Array(batch);
   for (let b = 0; b < batch; b++) {
     // Summed in float32 like the reference's tensor sum.

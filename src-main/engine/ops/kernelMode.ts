@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 
 /**
  * Which implementation the ops use. 'auto' (default): the fast kernels with their own gradients on the 'wasm'
- * and 'cpu' backends, tf's plain ops everywhere else (tfjs-node(-gpu) has good native kernels and gradients).
+ * and 'cpu' backends, tf's plain ops everywhere else (tfjs-node(-gpu) has good native kernels and gradients, and
+ * tfjs-backend-webgpu has every kernel and gradient kernel the plain ops need, checked in test/ops/webgpuOps.test.ts).
  * 'fast' / 'plain' force one side on every backend (tests, benchmarks).
  */
 export type KernelMode = 'auto' | 'fast' | 'plain';

@@ -27,7 +27,8 @@ import { flatLayout, flatten, unflatten, type FlatLayout } from './flatParams';
 import { GradientNoiseScale, smallBatchStats, type GnsState } from './gradientNoiseScale';
 import { quartileMeans } from './lossQuartiles';
 import type { TrainingData } from '../../../src-shared/trainingData';
-import { toUint8Images } from './images';
+import { readUint8Images } from './images';
+import { readAsync, readSync, type Reads } from './readback';
 import { defaultWeights, type WeightsChoice } from '../../../src-shared/emaWeights';
 
 /** Everything needed to continue a run exactly where it stopped. */
@@ -122,8 +123,18 @@ export class Trainer {
     return lr * Math.max(0, 1 - this.step / lrAnnealSteps);
   }
 
-  /** One optimisation step. Returns its event, or null when the loss was not finite and the step skipped. */
+  /** One optimisation step. Returns its event, or null when the loss was not finite and the step skipped. Not on webgpu. */
   trainStep(): StepEvent | null {
+    return readSync(this.stepPlan());
+  }
+
+  /** `trainStep` reading its values asynchronously: works on every backend, webgpu included. */
+  trainStepAsync(): Promise<StepEvent | null> {
+    return readAsync(this.stepPlan());
+  }
+
+  /** The step, yielding the tensors whose values it needs (see ./readback.ts). */
+  private *stepPlan(): Reads<StepEvent | null> {
     this.assertLive();
     const started = performance.now();
     const cfg = this.config;
@@ -164,21 +175,31 @@ export class Trainer {
         };
         const { value, grad } = tf.valueAndGrad(f)(this.params);
         const chunkGrad = grad as tf.Tensor1D;
-        weightedLoss += value.dataSync()[0] * (n / B);
-        if (isGnsStep) smallBatches.push({ sqNorm: tidy(() => tf.sum(tf.square(chunkGrad)).dataSync()[0]), size: n });
+        const collected = terms as unknown as { loss: tf.Tensor; mse: tf.Tensor; vb?: tf.Tensor };
+        const sqNorm = isGnsStep ? tidy(() => tf.sum(tf.square(chunkGrad))) : null;
         const scaled = tidy(() => tf.mul(chunkGrad, n / B) as tf.Tensor1D);
         const next: tf.Tensor1D = gradSum ? tidy(() => tf.add(gradSum!, scaled) as tf.Tensor1D) : scaled.clone();
         gradSum?.dispose();
         gradSum = next;
-        const collected = terms as unknown as { loss: tf.Tensor; mse: tf.Tensor; vb?: tf.Tensor };
-        perSample.loss.set(collected.loss.dataSync(), start);
-        perSample.mse.set(collected.mse.dataSync(), start);
-        if (collected.vb) {
-          perSample.vb ??= new Float32Array(B);
-          perSample.vb.set(collected.vb.dataSync(), start);
+        try {
+          // One read of everything this chunk reports (one GPU round trip on webgpu).
+          const wanted = [value, collected.loss, collected.mse, ...(collected.vb ? [collected.vb] : []), ...(sqNorm ? [sqNorm] : [])];
+          const [valueV, lossV, mseV, ...rest] = yield wanted;
+          weightedLoss += valueV[0] * (n / B);
+          perSample.loss.set(lossV, start);
+          perSample.mse.set(mseV, start);
+          if (collected.vb) {
+            perSample.vb ??= new Float32Array(B);
+            perSample.vb.set(rest.shift()!, start);
+          }
+          if (sqNorm) smallBatches.push({ sqNorm: rest.shift()![0], size: n });
+        } finally {
+          tf.dispose([value, grad, scaled, w, x0c, noisec, collected.loss, collected.mse, ...(collected.vb ? [collected.vb] : []), ...(sqNorm ? [sqNorm] : [])]);
         }
-        tf.dispose([value, grad, scaled, w, x0c, noisec, collected.loss, collected.mse, ...(collected.vb ? [collected.vb] : [])]);
       }
+    } catch (err) {
+      gradSum?.dispose();
+      throw err;
     } finally {
       tf.dispose([x0, noise]);
     }
@@ -203,7 +224,16 @@ export class Trainer {
     this.nan.consecutive = 0;
     this.sampler.update(draw.t, perSample.loss);
 
-    const gradSq = tidy(() => tf.sum(tf.square(grad)).dataSync()[0]);
+    const gradSqT = tidy(() => tf.sum(tf.square(grad)));
+    let gradSq: number;
+    try {
+      gradSq = (yield [gradSqT])[0][0];
+    } catch (err) {
+      grad.dispose();
+      throw err;
+    } finally {
+      gradSqT.dispose();
+    }
     const lr = this.learningRate();
     const next = this.adam.apply(this.params, grad, lr);
     this.params.dispose();
@@ -331,7 +361,7 @@ export class Trainer {
         noiseSource: rngNoise(new Rng(seed)),
         signal,
       });
-      const pixels = toUint8Images(x);
+      const pixels = await readUint8Images(x);
       x.dispose();
       const event: TrainEvent = { type: 'preview', step: this.step, pixels, count, size, channels, samplingSteps: steps, emaRate: rate, weightsWhy: choice.reason, seed };
       this.emit(event);
@@ -353,7 +383,7 @@ export class Trainer {
     const due = (every: number) => every > 0 && (this.step % every === 0 || this.step === until);
     while (this.step < until) {
       if (opts.signal?.aborted) break;
-      this.trainStep();
+      await this.trainStepAsync();
       try {
         if (due(cfg.intervals.evalEvery)) await this.evaluateVlbTerms(opts.signal);
         if (due(cfg.intervals.previewEvery)) await this.preview(opts.signal);
@@ -367,14 +397,25 @@ export class Trainer {
     }
   }
 
+  /** Everything a checkpoint needs. Not on webgpu: use `snapshotAsync`. */
   snapshot(): TrainerSnapshot {
+    return readSync(this.snapshotPlan());
+  }
+
+  snapshotAsync(): Promise<TrainerSnapshot> {
+    return readAsync(this.snapshotPlan());
+  }
+
+  private *snapshotPlan(): Reads<TrainerSnapshot> {
     this.assertLive();
+    const rates = this.ema.rates;
+    const [params, m, v, ...emas] = yield [this.params, this.adam.m, this.adam.v, ...rates.map((r) => this.ema.get(r))];
     return {
       config: this.config,
       step: this.step,
-      params: Float32Array.from(this.params.dataSync()),
-      ema: new Map(this.ema.rates.map((r) => [r, Float32Array.from(this.ema.get(r).dataSync())])),
-      adam: { step: this.adam.step, m: Float32Array.from(this.adam.m.dataSync()), v: Float32Array.from(this.adam.v.dataSync()) },
+      params: Float32Array.from(params),
+      ema: new Map(rates.map((r, i) => [r, Float32Array.from(emas[i])])),
+      adam: { step: this.adam.step, m: Float32Array.from(m), v: Float32Array.from(v) },
       sampler: this.sampler.state(),
       rng: { train: this.trainRng.state(), dropout: this.dropoutRng.state() },
       gns: this.gns.snapshot(),
