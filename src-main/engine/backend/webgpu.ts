@@ -93,14 +93,19 @@ function errorText(err: unknown): string {
  * rejects it as "not a Node module") lets Dawn find e.g. the copy Chromium ships beside SwiftShader.
  */
 function preloadVulkanLoader(): void {
-  const file = process.env[VULKAN_LOADER_ENV];
-  if (!file || process.platform !== 'linux') return;
+  if (process.platform !== 'linux') return;
+  const named = process.env[VULKAN_LOADER_ENV];
+  // Without a loader Dawn prints a warning with a C++ stack to stderr in every process that probes it; find out
+  // first, quietly, by loading the system's loader ourselves.
+  const file = named || 'libvulkan.so.1';
   const RTLD_NODELETE = 0x1000; // glibc; not in os.constants.dlopen
   try {
     process.dlopen({ exports: {} } as NodeJS.Module, file, os.constants.dlopen.RTLD_NOW | os.constants.dlopen.RTLD_GLOBAL | RTLD_NODELETE);
   } catch (err) {
     // "did not self-register" is expected: the library is loaded, it just is not a Node addon.
-    if (!/self-register/.test(errorText(err))) throw new Error(`${VULKAN_LOADER_ENV}=${file} could not be loaded: ${errorText(err)}`);
+    if (/self-register/.test(errorText(err))) return;
+    if (named) throw new Error(`${VULKAN_LOADER_ENV}=${file} could not be loaded: ${errorText(err)}`);
+    throw new NoVulkanLoaderError();
   }
 }
 
@@ -115,6 +120,7 @@ export async function requestWebGpuAdapter(): Promise<WebGpuAdapterInfo> {
     preloadVulkanLoader();
     mod = (await import('webgpu')) as unknown as typeof mod;
   } catch (err) {
+    if (err instanceof NoVulkanLoaderError) throw new Error(`no WebGPU adapter: ${err.message}`);
     throw new Error(`Dawn (the webgpu package) failed to load: ${errorText(err).split('\n')[0]}`);
   }
   const gpu = mod.create([]);
@@ -143,6 +149,13 @@ export async function requestWebGpuAdapter(): Promise<WebGpuAdapterInfo> {
   g.navigator!.gpu = gpu;
   dawn = { gpu, adapter, info };
   return info;
+}
+
+/** The system has no Vulkan loader (libvulkan.so.1), so Dawn can find no adapter on Linux. */
+class NoVulkanLoaderError extends Error {
+  constructor() {
+    super("no Vulkan loader (libvulkan.so.1) on this machine: install libvulkan1 and the GPU vendor's Vulkan driver (`vulkaninfo --summary` lists what Vulkan sees)");
+  }
 }
 
 function noAdapterHint(): string {
