@@ -1,11 +1,16 @@
 /**
  * Exponential moving averages of the parameters, one per rate: θ_ema ← r·θ_ema + (1−r)·θ after every
  * step, initialised as a copy of θ (SPEC §8). Sampling usually uses an EMA, which is far smoother.
+ * With the native kernels loaded the update is one multi-threaded native pass per rate, bit-identical to the
+ * tfjs ops (test/native/optimizer.test.ts); `useNative = false` forces tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
+import { activeNative, runNative } from '../ops/native';
 
 export class EmaSet {
   readonly values = new Map<number, tf.Tensor1D>();
+  /** Use the native kernels when they are loaded (default); false: tfjs's ops always. */
+  useNative = true;
 
   constructor(rates: readonly number[], params: tf.Tensor1D) {
     for (const r of rates) {
@@ -19,8 +24,11 @@ export class EmaSet {
   }
 
   update(params: tf.Tensor1D): void {
+    const addon = this.useNative ? activeNative() : null;
     for (const [r, old] of this.values) {
-      const next = tf.tidy(() => tf.add(tf.mul(old, r), tf.mul(params, 1 - r)) as tf.Tensor1D);
+      const next = addon?.emaUpdate
+        ? (runNative([old, params], [[params.size]], ([e, p], [out]) => addon.emaUpdate!(e!, p!, out, r))[0] as tf.Tensor1D)
+        : tf.tidy(() => tf.add(tf.mul(old, r), tf.mul(params, 1 - r)) as tf.Tensor1D);
       old.dispose();
       this.values.set(r, next);
     }
