@@ -166,7 +166,8 @@ export class Trainer {
         weightedLoss += value.dataSync()[0] * (n / B);
         if (isGnsStep) smallSqNormSum += tidy(() => tf.sum(tf.square(chunkGrad)).dataSync()[0]);
         chunks += 1;
-        const scaled = tidy(() => tf.mul(chunkGrad, n / B) as tf.Tensor1D);
+        // One chunk (no microbatches): ·n/B = ·1 is exact, so skip the pass over the whole vector.
+        const scaled = n === B ? chunkGrad.clone() : tidy(() => tf.mul(chunkGrad, n / B) as tf.Tensor1D);
         const next: tf.Tensor1D = gradSum ? tidy(() => tf.add(gradSum!, scaled) as tf.Tensor1D) : scaled.clone();
         gradSum?.dispose();
         gradSum = next;
