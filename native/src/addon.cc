@@ -308,6 +308,30 @@ napi_value EmaUpdate(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// concatChannels(a, b, out, rows, ca, cb): out[rows, ca+cb] = a[rows, ca] | b[rows, cb].
+napi_value ConcatChannels(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const int rows = a.i32(3, "rows"), ca = a.i32(4, "ca"), cb = a.i32(5, "cb");
+  const float* x = a.f32(0, sz(rows, ca), "a");
+  const float* y = a.f32(1, sz(rows, cb), "b");
+  float* out = a.f32(2, sz(rows, (long)ca + cb), "out");
+  if (a.failed) return nullptr;
+  concat_channels(x, y, out, rows, ca, cb);
+  return undefined(env);
+}
+
+// splitChannels(x, a, b, rows, ca, cb): the inverse of concatChannels.
+napi_value SplitChannels(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const int rows = a.i32(3, "rows"), ca = a.i32(4, "ca"), cb = a.i32(5, "cb");
+  const float* x = a.f32(0, sz(rows, (long)ca + cb), "x");
+  float* p = a.f32(1, sz(rows, ca), "a");
+  float* q = a.f32(2, sz(rows, cb), "b");
+  if (a.failed) return nullptr;
+  split_channels(x, p, q, rows, ca, cb);
+  return undefined(env);
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, v;
   napi_create_object(env, &obj);
@@ -378,6 +402,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"groupNormBackward", nullptr, GroupNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamwStep", nullptr, AdamWStep, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"emaUpdate", nullptr, EmaUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"concatChannels", nullptr, ConcatChannels, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"splitChannels", nullptr, SplitChannels, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -50,4 +50,8 @@ void adamw_step(const float* param, const float* grad, const float* m, const flo
 // out = ema·rate + param·(1 − rate), as train/ema.ts.
 void ema_update(const float* ema, const float* param, float* out, long n, float rate, float one_minus_rate);
 
+// out[rows, ca+cb] = a[rows, ca] | b[rows, cb] (the last axis of NHWC tensors), and back.
+void concat_channels(const float* a, const float* b, float* out, long rows, long ca, long cb);
+void split_channels(const float* x, float* a, float* b, long rows, long ca, long cb);
+
 }  // namespace iddpm
