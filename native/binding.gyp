@@ -10,8 +10,7 @@
         "src/attention.cc",
         "src/groupnorm.cc",
         "src/optimizer.cc",
-        "src/channels.cc",
-        "src/elementwise.cc"
+        "src/channels.cc"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno"],

@@ -332,27 +332,6 @@ napi_value SplitChannels(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-// addSame(a, b, out): out = a + b, all of a's length.
-napi_value AddSame(napi_env env, napi_callback_info info) {
-  Args a(env, info);
-  size_t n = 0;
-  if (a.argc >= 1) {
-    napi_typedarray_type type;
-    void* data;
-    napi_value ab;
-    size_t offset;
-    bool is_ta = false;
-    napi_is_typedarray(env, a.argv[0], &is_ta);
-    if (is_ta) napi_get_typedarray_info(env, a.argv[0], &type, &n, &data, &ab, &offset);
-  }
-  const float* x = a.f32(0, n, "a");
-  const float* y = a.f32(1, n, "b");
-  float* out = a.f32(2, n, "out");
-  if (a.failed) return nullptr;
-  add_same(x, y, out, (long)n);
-  return undefined(env);
-}
-
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, v;
   napi_create_object(env, &obj);
@@ -425,7 +404,6 @@ napi_value Init(napi_env env, napi_value exports) {
       {"emaUpdate", nullptr, EmaUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"concatChannels", nullptr, ConcatChannels, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"splitChannels", nullptr, SplitChannels, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"addSame", nullptr, AddSame, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

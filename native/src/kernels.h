@@ -54,7 +54,4 @@ void ema_update(const float* ema, const float* param, float* out, long n, float 
 void concat_channels(const float* a, const float* b, float* out, long rows, long ca, long cb);
 void split_channels(const float* x, float* a, float* b, long rows, long ca, long cb);
 
-// out[i] = a[i] + b[i], i < n.
-void add_same(const float* a, const float* b, float* out, long n);
-
 }  // namespace iddpm

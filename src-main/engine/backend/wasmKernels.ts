@@ -9,24 +9,17 @@
  * - `Concat` made a `subarray` view per row and input: concatenating two [8,32,32,3] tensors on the channel
  *   axis (the hybrid loss does it, and its gradient) took ~4 ms. It now copies short runs element by element.
  *
- * - `Add` of two float32 tensors of the same shape and at least 32K elements (residual sums, and the gradients
- *   tfjs accumulates for every tensor used twice) runs on the native kernels' thread pool when they are loaded
- *   (one IEEE add per element, as XNNPACK's: the same bits); everything else goes to tfjs's own Add.
- *
- * Global side effect: replaces those kernels for the 'wasm' backend in tfjs's kernel registry for the whole
+ * Global side effect: replaces those four kernels for the 'wasm' backend in tfjs's kernel registry for the whole
  * process. Idempotent; `restoreWasmKernels()` puts the originals back (used by tests and benchmarks).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { activeNative } from '../ops/native';
 
 type Info = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: tf.KernelBackend };
 type Heap = Float32Array | Int32Array | Uint8Array;
 
-const KERNELS = ['Identity', 'Slice', 'SplitV', 'Unpack', 'Concat', 'Add'] as const;
-/** Below this many elements a native Add is not worth the call (tfjs's single-threaded one is fast enough). */
-export const NATIVE_ADD_MIN = 1 << 15;
+const KERNELS = ['Identity', 'Slice', 'SplitV', 'Unpack', 'Concat'] as const;
 const originals = new Map<string, tf.KernelConfig>();
 
 /** True while our kernels are the registered ones. */
@@ -43,7 +36,6 @@ export function installWasmKernelFixes(): void {
     SplitV: splitVKernel as unknown as tf.KernelFunc,
     Unpack: unpackKernel as unknown as tf.KernelFunc,
     Concat: concatKernel as unknown as tf.KernelFunc,
-    Add: null as unknown as tf.KernelFunc, // needs the original: built below
   };
   for (const name of KERNELS) {
     const orig = tf.getKernel(name, 'wasm');
@@ -53,8 +45,7 @@ export function installWasmKernelFixes(): void {
   for (const name of KERNELS) {
     const orig = originals.get(name)!;
     tf.unregisterKernel(name, 'wasm');
-    const kernelFunc = name === 'Add' ? nativeAddKernel(orig) : withStringFallback(impls[name], orig);
-    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: withStringFallback(impls[name], orig) });
   }
 }
 
@@ -73,21 +64,6 @@ function withStringFallback(fn: tf.KernelFunc, orig: tf.KernelConfig): tf.Kernel
     const first = Object.values(args.inputs)[0];
     if (first && first.dtype === 'string') return orig.kernelFunc(args);
     return fn(args);
-  };
-}
-
-/** Add on the native pool for big same-shape float32 pairs (while the native kernels are on), else tfjs's Add. */
-function nativeAddKernel(orig: tf.KernelConfig): tf.KernelFunc {
-  return (args) => {
-    const { a, b } = args.inputs as { a: Info; b: Info };
-    const n = tf.util.sizeFromShape(a.shape);
-    const nat = n >= NATIVE_ADD_MIN && a.dtype === 'float32' && b.dtype === 'float32' && tf.util.arraysEqual(a.shape, b.shape) ? activeNative() : null;
-    if (!nat?.addSame) return orig.kernelFunc(args);
-    const be = args.backend as BackendWasm;
-    const out = be.makeOutput(a.shape.slice(), 'float32');
-    // Views only after the allocation: malloc may grow the heap and detach earlier views.
-    nat.addSame(be.typedArrayFromHeap(a) as Float32Array, be.typedArrayFromHeap(b) as Float32Array, be.typedArrayFromHeap(out) as Float32Array);
-    return out;
   };
 }
 

@@ -58,8 +58,6 @@ export interface NativeAddon {
   concatChannels?(a: Float32Array, b: Float32Array, out: Float32Array, rows: number, ca: number, cb: number): void;
   /** The inverse of concatChannels (its gradient). Optional as adamwStep. */
   splitChannels?(x: Float32Array, a: Float32Array, b: Float32Array, rows: number, ca: number, cb: number): void;
-  /** out = a + b element-wise (equal lengths), multi-threaded. Optional as adamwStep. */
-  addSame?(a: Float32Array, b: Float32Array, out: Float32Array): void;
   groupNormBackward(x: Float32Array, gamma: Float32Array, beta: Float32Array, mean: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, b: number, hw: number, c: number, groups: number, silu: boolean, scale?: Float32Array | null, shift?: Float32Array | null, dscale?: Float32Array | null, dshift?: Float32Array | null): void;
 }
 
