@@ -4,7 +4,6 @@
  * ops instead of hundreds of small ones); the network gets per-name views split off it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { flatSplitSupported, splitFlat } from '../ops/flatSplit';
 import { engineShape, type WeightMap } from '../unet/weights';
 import type { ParamInfo, UNetLayout } from '../unet/layout';
 
@@ -28,14 +27,8 @@ export function flatten(fl: FlatLayout, weights: ReadonlyMap<string, tf.Tensor>)
   return tf.tidy(() => tf.concat(fl.names.map((n) => tf.reshape(weights.get(n)!, [-1]))) as tf.Tensor1D);
 }
 
-/**
- * Splits a flat vector back into named tensors (new tensors the caller owns). Differentiable. On the wasm and cpu
- * backends as block copies (ops/flatSplit.ts: several times faster than tfjs's SplitV/Concat, the same bits).
- */
+/** Splits a flat vector back into named tensors (new tensors the caller owns). */
 export function unflatten(fl: FlatLayout, flat: tf.Tensor1D): WeightMap {
-  const parts =
-    flatSplitSupported() && flat.dtype === 'float32'
-      ? splitFlat(flat, fl.shapes)
-      : tf.tidy(() => tf.split(flat, fl.sizes).map((p, i) => tf.reshape(p, fl.shapes[i])));
+  const parts = tf.tidy(() => tf.split(flat, fl.sizes).map((p, i) => tf.reshape(p, fl.shapes[i])));
   return new Map(fl.names.map((n, i) => [n, parts[i]]));
 }
