@@ -11,6 +11,7 @@ import { benchTrain, TRAIN_CONFIGS } from './train';
 import { benchStore } from './store';
 import { benchLttb } from './lttb';
 import { benchChartRedraw } from './chartRedraw';
+import { runVsReference } from './vsReference';
 
 /** Reference PyTorch CPU timings on this 2-core machine (ms per training step), for the ratio column. */
 const REFERENCE_TRAIN_MS: Record<string, number> = { A8: 410 };
@@ -20,6 +21,8 @@ const { options } = parseArgs(process.argv.slice(2), {
   json: { type: 'boolean', description: 'print JSON only' },
   backend: { type: 'string', description: `backend preference: ${BACKEND_PREFERENCES.join(' | ')} (default auto)` },
   steps: { type: 'number', description: 'timed training steps per config (default 5)' },
+  'vs-reference': { type: 'boolean', description: 'run the reference PyTorch harness beside ours (A8, A32, B16) and print the ratios' },
+  threads: { type: 'list', description: 'thread counts for --vs-reference (default 1,2)' },
 });
 const KNOWN = [...TRAIN_CONFIGS.map((c) => c.name), 'store', 'charts'];
 const only = (options.only as string[] | undefined) ?? KNOWN;
@@ -35,6 +38,14 @@ if (!(BACKEND_PREFERENCES as readonly string[]).includes(preference)) {
 }
 const trainConfigs = TRAIN_CONFIGS.filter((c) => only.includes(c.name));
 const results: Record<string, unknown> = {};
+if (options['vs-reference']) {
+  const threads = ((options.threads as string[] | undefined) ?? ['1', '2']).map(Number);
+  if (threads.some((t) => !Number.isInteger(t) || t < 1)) {
+    process.stderr.write(`--threads must list positive integers, e.g. 1,2 (got ${(options.threads as string[]).join(',')})\n`);
+    process.exit(2);
+  }
+  process.exit(runVsReference({ configs: trainConfigs, threads, steps: Number(options.steps ?? 5), json: Boolean(options.json), write: (s) => process.stdout.write(s) }));
+}
 if (trainConfigs.length) {
   let backend;
   try {
@@ -49,7 +60,7 @@ if (trainConfigs.length) {
 }
 for (const c of trainConfigs) {
   const r = await benchTrain(c, Number(options.steps ?? 5));
-  results[c.name] = { trainStepMsMedian: round(r.trainStepMsMedian), sampleCallMsMedian: round(r.sampleCallMsMedian), gflops: round(r.gflops, 2) };
+  results[c.name] = { trainStepMsMedian: round(r.trainStepMsMedian), sampleCallMsMedian: round(r.sampleCallMsMedian), gflops: round(r.gflops, 2), flopsPerStep: r.flopsPerStep, sampleFlops: r.sampleFlops, maxRssMb: round(process.resourceUsage().maxRSS / 1024, 1) };
   if (!options.json) {
     const ref = REFERENCE_TRAIN_MS[c.name];
     process.stdout.write(

@@ -33,6 +33,8 @@ export interface TrainBenchResult {
   sampleCallMsMedian: number;
   gflops: number;
   flopsPerStep: number;
+  /** UNet flops of one sampling call at batch 64. */
+  sampleFlops: number;
   batch: number;
   microbatch: number | null;
   params: number;
@@ -99,6 +101,7 @@ export async function benchTrain(c: TrainBenchConfig, steps = 5, sampleCalls = 3
       sampleCallMsMedian: median(sampleTimes),
       gflops: flopsPerStep / (stepMs / 1000) / 1e9,
       flopsPerStep,
+      sampleFlops: unetForwardFlops(trainer.layout, 32) * 64,
       batch: c.batch,
       microbatch: c.microbatch ?? null,
       params: trainer.layout.paramCount,

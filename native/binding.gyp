@@ -8,7 +8,9 @@
         "src/gemm.cc",
         "src/conv.cc",
         "src/attention.cc",
-        "src/groupnorm.cc"
+        "src/groupnorm.cc",
+        "src/optimizer.cc",
+        "src/channels.cc"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno"],

@@ -255,6 +255,83 @@ napi_value GroupNormBackward(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// adamwStep(param, grad, m, v, paramOut, mOut, vOut, beta1, beta2, eps, decay, biasCorrection2Sqrt, stepSize):
+// one AdamW update of n = param.length values; the scalars are JS numbers, rounded to float32 here as tfjs does.
+napi_value AdamWStep(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t n = 0;
+  if (a.argc >= 1) {
+    napi_typedarray_type type;
+    void* data;
+    napi_value ab;
+    size_t offset;
+    bool is_ta = false;
+    napi_is_typedarray(env, a.argv[0], &is_ta);
+    if (is_ta) napi_get_typedarray_info(env, a.argv[0], &type, &n, &data, &ab, &offset);
+  }
+  const float* p = a.f32(0, n, "param");
+  const float* g = a.f32(1, n, "grad");
+  const float* m = a.f32(2, n, "m");
+  const float* v = a.f32(3, n, "v");
+  float* p_out = a.f32(4, n, "paramOut");
+  float* m_out = a.f32(5, n, "mOut");
+  float* v_out = a.f32(6, n, "vOut");
+  const double beta1 = a.f64(7, "beta1"), beta2 = a.f64(8, "beta2"), eps = a.f64(9, "eps"), decay = a.f64(10, "decay"),
+               bc2 = a.f64(11, "biasCorrection2Sqrt"), step_size = a.f64(12, "stepSize");
+  if (a.failed) return nullptr;
+  // 1 − β is formed in double, then rounded, as `tf.mul(x, 1 - beta)` does.
+  const AdamWScalars s{(float)beta1, (float)(1 - beta1), (float)beta2, (float)(1 - beta2), (float)decay, (float)bc2,
+                       (float)eps, (float)step_size};
+  adamw_step(p, g, m, v, p_out, m_out, v_out, (long)n, s);
+  return undefined(env);
+}
+
+// emaUpdate(ema, param, out, rate): out = ema·rate + param·(1 − rate).
+napi_value EmaUpdate(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t n = 0;
+  if (a.argc >= 1) {
+    napi_typedarray_type type;
+    void* data;
+    napi_value ab;
+    size_t offset;
+    bool is_ta = false;
+    napi_is_typedarray(env, a.argv[0], &is_ta);
+    if (is_ta) napi_get_typedarray_info(env, a.argv[0], &type, &n, &data, &ab, &offset);
+  }
+  const float* e = a.f32(0, n, "ema");
+  const float* p = a.f32(1, n, "param");
+  float* out = a.f32(2, n, "out");
+  const double rate = a.f64(3, "rate");
+  if (a.failed) return nullptr;
+  ema_update(e, p, out, (long)n, (float)rate, (float)(1 - rate));
+  return undefined(env);
+}
+
+// concatChannels(a, b, out, rows, ca, cb): out[rows, ca+cb] = a[rows, ca] | b[rows, cb].
+napi_value ConcatChannels(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const int rows = a.i32(3, "rows"), ca = a.i32(4, "ca"), cb = a.i32(5, "cb");
+  const float* x = a.f32(0, sz(rows, ca), "a");
+  const float* y = a.f32(1, sz(rows, cb), "b");
+  float* out = a.f32(2, sz(rows, (long)ca + cb), "out");
+  if (a.failed) return nullptr;
+  concat_channels(x, y, out, rows, ca, cb);
+  return undefined(env);
+}
+
+// splitChannels(x, a, b, rows, ca, cb): the inverse of concatChannels.
+napi_value SplitChannels(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const int rows = a.i32(3, "rows"), ca = a.i32(4, "ca"), cb = a.i32(5, "cb");
+  const float* x = a.f32(0, sz(rows, (long)ca + cb), "x");
+  float* p = a.f32(1, sz(rows, ca), "a");
+  float* q = a.f32(2, sz(rows, cb), "b");
+  if (a.failed) return nullptr;
+  split_channels(x, p, q, rows, ca, cb);
+  return undefined(env);
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, v;
   napi_create_object(env, &obj);
@@ -323,6 +400,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"attentionBackward", nullptr, AttentionBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"groupNormForward", nullptr, GroupNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"groupNormBackward", nullptr, GroupNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamwStep", nullptr, AdamWStep, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"emaUpdate", nullptr, EmaUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"concatChannels", nullptr, ConcatChannels, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"splitChannels", nullptr, SplitChannels, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

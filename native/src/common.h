@@ -62,7 +62,7 @@ enum ScratchSlot { kPackA = 0, kPackB, kTile0, kTile1, kTile2, kTile3, kTile4, k
 float* thread_scratch(ScratchSlot slot, size_t n);
 
 // What a parallel run computes: the pool keeps timing statistics per kind.
-enum WorkKind { kConvForward = 0, kConvInputGrad, kConvFilterGrad, kMatmul, kAttention, kGroupNorm, kReduce, kKindCount };
+enum WorkKind { kConvForward = 0, kConvInputGrad, kConvFilterGrad, kMatmul, kAttention, kGroupNorm, kReduce, kElementwise, kKindCount };
 
 // A persistent pool: the calling thread is worker 0, plus n-1 threads. run() hands out task indices
 // dynamically and returns once every task has run: it waits only for tasks already claimed, never for a worker

@@ -39,4 +39,19 @@ void group_norm_backward(const float* x, const float* gamma, const float* beta, 
                          float* dgamma, float* dbeta, float* dscale, float* dshift, int B, int HW, int C, int G,
                          bool silu);
 
+// AdamW on a flat vector of n parameters (torch.optim.AdamW): m' = β1·m + (1−β1)·g, v' = β2·v + (1−β2)·g²,
+// p' = p·decay − m'/(√v'/√bc2 + ε)·stepSize, with decay = 1 − lr·wd and stepSize = lr/bc1. Outputs may not alias
+// inputs of another role. Bit-identical to the tfjs ops of train/adamw.ts (see optimizer.cc).
+struct AdamWScalars {
+  float beta1, one_minus_beta1, beta2, one_minus_beta2, decay, bias_correction2_sqrt, eps, step_size;
+};
+void adamw_step(const float* param, const float* grad, const float* m, const float* v, float* param_out,
+                float* m_out, float* v_out, long n, const AdamWScalars& s);
+// out = ema·rate + param·(1 − rate), as train/ema.ts.
+void ema_update(const float* ema, const float* param, float* out, long n, float rate, float one_minus_rate);
+
+// out[rows, ca+cb] = a[rows, ca] | b[rows, cb] (the last axis of NHWC tensors), and back.
+void concat_channels(const float* a, const float* b, float* out, long rows, long ca, long cb);
+void split_channels(const float* x, float* a, float* b, long rows, long ca, long cb);
+
 }  // namespace iddpm

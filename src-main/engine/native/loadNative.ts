@@ -47,6 +47,17 @@ export interface NativeAddon {
   attentionBackward(qkv: Float32Array, weights: Float32Array, dy: Float32Array, dqkv: Float32Array, b: number, t: number, heads: number, d: number): void;
   /** GroupNorm, then ·(1 + scale) + shift when they are given ([b, c] each), then SiLU when `silu`. */
   groupNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array, b: number, hw: number, c: number, groups: number, eps: number, silu: boolean, scale?: Float32Array | null, shift?: Float32Array | null): void;
+  /**
+   * One AdamW update of the flat parameters (n = param.length) into fresh outputs, bit-identical to the tfjs ops of
+   * train/adamw.ts. Optional: a build from before it lacks it, and then the optimizer runs on tfjs.
+   */
+  adamwStep?(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, paramOut: Float32Array, mOut: Float32Array, vOut: Float32Array, beta1: number, beta2: number, eps: number, decay: number, biasCorrection2Sqrt: number, stepSize: number): void;
+  /** out = ema·rate + param·(1 − rate), bit-identical to train/ema.ts. Optional as adamwStep. */
+  emaUpdate?(ema: Float32Array, param: Float32Array, out: Float32Array, rate: number): void;
+  /** out[rows, ca+cb] = a[rows, ca] | b[rows, cb] (channel concatenation, NHWC). Optional as adamwStep. */
+  concatChannels?(a: Float32Array, b: Float32Array, out: Float32Array, rows: number, ca: number, cb: number): void;
+  /** The inverse of concatChannels (its gradient). Optional as adamwStep. */
+  splitChannels?(x: Float32Array, a: Float32Array, b: Float32Array, rows: number, ca: number, cb: number): void;
   groupNormBackward(x: Float32Array, gamma: Float32Array, beta: Float32Array, mean: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, b: number, hw: number, c: number, groups: number, silu: boolean, scale?: Float32Array | null, shift?: Float32Array | null, dscale?: Float32Array | null, dshift?: Float32Array | null): void;
 }
 

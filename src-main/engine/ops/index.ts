@@ -13,6 +13,7 @@ export { groupNorm, groupNormSilu, groupNormScaleShiftSilu } from './groupNorm';
 export { silu } from './silu';
 export { attentionCore } from './attention';
 export { upsampleNearest2x } from './upsample';
+export { concatChannels } from './concatChannels';
 
 export { setKernelMode, getKernelMode, useFastKernels, type KernelMode } from './kernelMode';
 export { setNativeKernels, nativeKernelsEnabled, activeNative, setNativeThreads } from './native';

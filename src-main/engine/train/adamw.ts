@@ -1,8 +1,13 @@
 /**
  * AdamW on a flat parameter vector, step for step as PyTorch's torch.optim.AdamW (the reference's
  * optimizer): decoupled weight decay first, then bias-corrected Adam with eps added after the square root.
+ *
+ * With the native kernels loaded (wasm/cpu backends) the update is one multi-threaded native pass over the flat
+ * vector instead of a dozen single-threaded tfjs kernels; it performs the same float32 operations in the same
+ * order, so the results are bit-identical (test/native/optimizer.test.ts). `useNative = false` forces tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
+import { activeNative, runNative } from '../ops/native';
 
 export interface AdamWSettings {
   beta1: number;
@@ -18,6 +23,8 @@ export class AdamW {
   step = 0;
   m: tf.Tensor1D;
   v: tf.Tensor1D;
+  /** Use the native kernels when they are loaded (default); false: tfjs's ops always. */
+  useNative = true;
 
   constructor(
     size: number,
@@ -34,6 +41,19 @@ export class AdamW {
     const biasCorrection1 = 1 - beta1 ** this.step;
     const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** this.step);
     const stepSize = lr / biasCorrection1;
+    const addon = this.useNative ? activeNative() : null;
+    if (addon?.adamwStep) {
+      const n = params.size;
+      const decay = weightDecay !== 0 ? 1 - lr * weightDecay : 1; // ·1 is exact: the same as no decay
+      const [next, m, v] = runNative([params, grad, this.m, this.v], [[n], [n], [n]], ([p, g, m0, v0], [pOut, mOut, vOut]) =>
+        addon.adamwStep!(p!, g!, m0!, v0!, pOut, mOut, vOut, beta1, beta2, eps, decay, biasCorrection2Sqrt, stepSize),
+      ) as tf.Tensor1D[];
+      this.m.dispose();
+      this.v.dispose();
+      this.m = m;
+      this.v = v;
+      return next;
+    }
     const [m, v, next] = tf.tidy(() => {
       const m = tf.add(tf.mul(this.m, beta1), tf.mul(grad, 1 - beta1)) as tf.Tensor1D;
       const v = tf.add(tf.mul(this.v, beta2), tf.mul(tf.square(grad), 1 - beta2)) as tf.Tensor1D;

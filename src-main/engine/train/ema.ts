@@ -3,12 +3,17 @@
  * step, initialised as a copy of θ (SPEC §8). Sampling usually uses an EMA, which is far smoother.
  * With the warm-up the rate at step k is min(r, (1+k)/(10+k)) (src-shared/emaWeights.ts); the step is the
  * trainer's, which checkpoints keep, so a resumed run applies the same rates.
+ * With the native kernels loaded the update is one multi-threaded native pass per rate, bit-identical to the
+ * tfjs ops (test/native/optimizer.test.ts); `useNative = false` forces tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
 import { effectiveEmaRate } from '../../../src-shared/emaWeights';
+import { activeNative, runNative } from '../ops/native';
 
 export class EmaSet {
   readonly values = new Map<number, tf.Tensor1D>();
+  /** Use the native kernels when they are loaded (default); false: tfjs's ops always. */
+  useNative = true;
 
   constructor(rates: readonly number[], params: tf.Tensor1D) {
     for (const r of rates) {
@@ -23,9 +28,12 @@ export class EmaSet {
 
   /** One update after the optimisation step `step` (zero-based); `warmup` as the run's config says. */
   update(params: tf.Tensor1D, step: number, warmup: boolean): void {
+    const addon = this.useNative ? activeNative() : null;
     for (const [rate, old] of this.values) {
       const r = effectiveEmaRate(rate, step, warmup);
-      const next = tf.tidy(() => tf.add(tf.mul(old, r), tf.mul(params, 1 - r)) as tf.Tensor1D);
+      const next = addon?.emaUpdate
+        ? (runNative([old, params], [[params.size]], ([e, p], [out]) => addon.emaUpdate!(e!, p!, out, r))[0] as tf.Tensor1D)
+        : tf.tidy(() => tf.add(tf.mul(old, r), tf.mul(params, 1 - r)) as tf.Tensor1D);
       old.dispose();
       this.values.set(rate, next);
     }

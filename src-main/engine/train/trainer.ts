@@ -177,7 +177,8 @@ export class Trainer {
         const chunkGrad = grad as tf.Tensor1D;
         const collected = terms as unknown as { loss: tf.Tensor; mse: tf.Tensor; vb?: tf.Tensor };
         const sqNorm = isGnsStep ? tidy(() => tf.sum(tf.square(chunkGrad))) : null;
-        const scaled = tidy(() => tf.mul(chunkGrad, n / B) as tf.Tensor1D);
+        // One chunk (no microbatches): ·n/B = ·1 is exact, so skip the pass over the whole vector.
+        const scaled = n === B ? chunkGrad.clone() : tidy(() => tf.mul(chunkGrad, n / B) as tf.Tensor1D);
         const next: tf.Tensor1D = gradSum ? tidy(() => tf.add(gradSum!, scaled) as tf.Tensor1D) : scaled.clone();
         gradSum?.dispose();
         gradSum = next;

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng';
-import { attentionCore, conv2d, dense, groupNorm, groupNormScaleShiftSilu, groupNormSilu, silu, upsampleNearest2x } from '../ops';
+import { attentionCore, conv2d, dense, groupNorm, groupNormScaleShiftSilu, groupNormSilu, silu, upsampleNearest2x, concatChannels } from '../ops';
 import type { AttnBlockLayout, BlockLayout, LayerLayout, ResBlockLayout, UNetLayout } from './layout';
 import { timestepEmbedding } from './timestepEmbedding';
 import type { WeightMap } from './weights';
@@ -58,7 +58,7 @@ export function unetForward(
     h = runBlock(ctx, layout.middleBlock, h, emb);
     for (const block of layout.outputBlocks) {
       const skip = skips.pop()!;
-      h = runBlock(ctx, block, tf.concat([h, skip], 3) as tf.Tensor4D, emb);
+      h = runBlock(ctx, block, concatChannels(h, skip), emb);
     }
     const out = conv2d(groupNormSilu(h, w('out.0.weight') as tf.Tensor1D, w('out.0.bias') as tf.Tensor1D), w('out.2.weight') as tf.Tensor4D, w('out.2.bias') as tf.Tensor1D, 1, SAME_PAD_1);
     return out;
