@@ -14,7 +14,14 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src-main/engine/backend/selectBackend';
 import { asLabelledData, loadBundledMnist } from '../../src-main/data';
-import { classifierOutputs, loadClassifier, obtainClassifier, trainClassifier, type TrainedClassifier } from '../../src-main/engine/classifier';
+import {
+  classifierOutputs,
+  loadClassifier,
+  obtainClassifier,
+  sampleQuality,
+  trainClassifier,
+  type TrainedClassifier,
+} from '../../src-main/engine/classifier';
 import { classHistogram, frechetDistance, inceptionScore, precisionRecall, predictedClasses } from '../../src-main/engine/metrics';
 import type { LabelledData } from '../../src-shared/labelledData';
 
@@ -73,6 +80,41 @@ describe('feature classifier on the bundled MNIST digits', () => {
     const pred = predictedClasses(real.probabilities);
     const agree = idx.filter((i) => pred[i] === data.heldOut.labels[i]).length;
     expect(agree / 500).toBe(trained.heldOutAccuracy);
+  });
+
+  it('sampleQuality: real digits score as real, noise as noise, every report carries its caveat', async () => {
+    const digits = data.train.batch(Array.from({ length: 300 }, (_, i) => i * 31));
+    const noise = Float32Array.from({ length: 300 * 28 * 28 }, (_, i) => Math.sin(i * 78.233) * 0.999);
+    const run = (generated: Float32Array) =>
+      sampleQuality({
+        classifier: trained,
+        datasetName: 'MNIST',
+        generated,
+        generatedCount: 300,
+        real: data.heldOut,
+        metrics: ['fid', 'kid', 'pr', 'is'],
+        seed: 3,
+      });
+    const good = await run(digits);
+    const bad = await run(noise);
+    expect(good.realCount).toBe(500);
+    expect(good.caveat).toMatch(/studio's MNIST classifier features, not Inception features.*not comparable with published values/);
+    expect(bad.fid!).toBeGreaterThan(10 * good.fid!);
+    expect(Math.abs(good.kid!.mean)).toBeLessThan(bad.kid!.mean / 10);
+    expect(good.kid!.subsetSize).toBe(150);
+    expect(good.precision!).toBeGreaterThan(0.8);
+    expect(good.recall!).toBeGreaterThan(0.5);
+    expect(bad.precision!).toBeLessThan(0.2);
+    expect(good.inceptionScore!.splits).toBe(6);
+    expect(good.inceptionScore!.mean).toBeGreaterThan(bad.inceptionScore!.mean);
+    expect(good.classHistogram!.covered).toBe(10);
+    expect(good.classHistogram!.realCounts.reduce((a, b) => a + b, 0)).toBe(500);
+    expect(good.classHistogram!.totalVariation!).toBeLessThan(bad.classHistogram!.totalVariation!);
+    const fidOnly = await sampleQuality({
+      classifier: trained, datasetName: 'MNIST', generated: digits, generatedCount: 300, real: data.heldOut, metrics: ['fid'],
+    });
+    expect(Object.keys(fidOnly).sort()).toEqual(['caveat', 'classifierAccuracy', 'fid', 'generatedCount', 'realCount']);
+    expect(fidOnly.fid).toBe(good.fid);
   });
 
   it('is trained once per dataset: the cache file is reused, another dataset key retrains', async () => {

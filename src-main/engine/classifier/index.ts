@@ -3,3 +3,4 @@ export { CLASSIFIER_ARCH, FEATURE_DIM, classifierParams, type ClassifierShape } 
 export { trainClassifier, classifierAccuracy, type ClassifierTrainOptions, type TrainedClassifier } from './trainClassifier';
 export { obtainClassifier, loadClassifier, saveClassifier, type StoredClassifier } from './classifierFile';
 export { classifierOutputs, type ClassifierModel, type ClassifierOutputSets } from './classifierOutputs';
+export { sampleQuality, inceptionSplits, kidSubsetSize, type SampleQualityInput, type SampleQualityReport } from './sampleQuality';
