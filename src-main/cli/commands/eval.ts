@@ -5,6 +5,7 @@ import type { BackendPreference } from '../../../src-shared/config/enums';
 import { helpText, parseArgs, UsageError, type OptionSpec } from '../args';
 import { Progress } from '../progress';
 import { emaOption } from './sample';
+import { evalQualityCommand, QUALITY_OPTIONS } from './evalQuality';
 
 const OPTIONS: Record<string, OptionSpec> = {
   ema: { type: 'string', description: "EMA rate to evaluate, or 'raw' (default: the first EMA)" },
@@ -13,6 +14,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   seed: { type: 'number', description: 'noise seed (default 0)' },
   csv: { type: 'string', description: 'per-t terms CSV (default: nll-<step>.csv beside the checkpoint)' },
   backend: { type: 'string', description: 'auto | tensorflow-gpu | tensorflow | wasm | cpu' },
+  ...QUALITY_OPTIONS,
   help: { type: 'boolean', description: 'show this help' },
 };
 
@@ -26,6 +28,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   }
   const checkpoint = positional[0];
   if (!checkpoint) throw new UsageError(`give the checkpoint file to evaluate\n\n${evalUsage}`);
+  if (options.metrics !== undefined) return evalQualityCommand(checkpoint, options);
   const csvFile = options.csv
     ? path.resolve(String(options.csv))
     : path.join(path.dirname(path.resolve(checkpoint)), `nll-${path.basename(checkpoint, '.safetensors')}.csv`);
