@@ -19,6 +19,7 @@ import {
   loadClassifier,
   obtainClassifier,
   sampleQuality,
+  saveClassifier,
   trainClassifier,
   type TrainedClassifier,
 } from '../../src-main/engine/classifier';
@@ -133,6 +134,9 @@ describe('feature classifier on the bundled MNIST digits', () => {
     });
     const other = await obtainClassifier(file, 'other', data, quick);
     expect(other.trainedNow).toBe(true);
+    // A file whose accuracy field was damaged is reported with the fix, not used.
+    saveClassifier(file, { ...other, heldOutAccuracy: Number.NaN });
+    expect(() => loadClassifier(file, { shape: other.shape, datasetKey: 'other' })).toThrow(/is corrupt: held_out_accuracy NaN \(delete the file to retrain it\)/);
   });
 
   it('stops with an AbortError when cancelled, writing no file', async () => {

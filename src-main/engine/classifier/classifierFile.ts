@@ -80,12 +80,12 @@ export function loadClassifier(
   for (const s of specs) {
     const t = tensors.get(s.name);
     const n = s.shape.reduce((a, b) => a * b, 1);
-    if (!t || t.dtype !== 'F32' || t.data.length !== n) throw new Error(`classifier file ${file} is corrupt: tensor ${s.name} is missing or has the wrong size`);
+    if (!t || t.dtype !== 'F32' || t.data.length !== n) throw new Error(`classifier file ${file} is corrupt: tensor ${s.name} is missing or has the wrong size (delete the file to retrain it)`);
     params.set(t.data as Float32Array, at);
     at += n;
   }
   const accuracy = Number(m.held_out_accuracy);
-  if (!(accuracy >= 0 && accuracy <= 1)) throw new Error(`classifier file ${file} is corrupt: held_out_accuracy ${m.held_out_accuracy}`);
+  if (!(accuracy >= 0 && accuracy <= 1)) throw new Error(`classifier file ${file} is corrupt: held_out_accuracy ${m.held_out_accuracy} (delete the file to retrain it)`);
   return {
     classifier: {
       shape,
