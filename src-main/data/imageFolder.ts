@@ -26,6 +26,7 @@ import { decode as decodeJpeg } from 'jpeg-js';
 import { DatasetError, datasetFromBlock, type ImageChannels, type ImageDataset } from './dataset';
 import { pathKind, readBytes } from './files';
 import { imageSize, MAX_IMAGE_PIXELS } from './imageSize';
+import { folderLabels } from './folderLabels';
 import { luminance, resizeCropLikeReference } from './resample';
 
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
@@ -175,13 +176,15 @@ export async function loadImageFolder(
     // Decoding is synchronous; yield now and then so progress messages and stop requests get through.
     if (i % 32 === 31) await new Promise<void>((r) => setImmediate(r));
   }
+  const labelled = folderLabels(files);
   return datasetFromBlock(
     {
       name: `folder (${basename(dir)})`,
       kind: 'folder',
       source: `${dir} (${files.length} images, resized and centre-cropped to ${size}×${size})`,
+      ...(labelled.labels ? { classLabels: labelled.classNames } : {}),
     },
-    { pixels, count: files.length, size, channels },
+    { pixels, count: files.length, size, channels, ...(labelled.labels ? { labels: labelled.labels } : {}) },
     files,
   );
 }

@@ -21,3 +21,5 @@ export { loadIdx, parseIdxImages, parseIdxLabels } from './idx';
 export { loadCifar10, parseCifarBatch, CIFAR10_CLASSES } from './cifar10';
 export { loadImageFolder, listImageFiles } from './imageFolder';
 export { resample, resizeCropLikeReference, luminance } from './resample';
+export { asLabelledData, hasLabels, classifierKey } from './labelledData';
+export { folderLabels, type FolderLabels } from './folderLabels';

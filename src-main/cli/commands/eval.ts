@@ -16,6 +16,8 @@ import { checkEmaRate, emaOption, MAX_SEED } from './sample';
 
 const DEFAULT_IMAGES = 64;
 
+import { QUALITY_OPTIONS } from './evalQuality';
+
 const OPTIONS: Record<string, OptionSpec> = {
   ema: { type: 'string', description: "EMA rate to evaluate, or 'raw' (default: the first EMA; raw while it still holds >10% of the initial weights)" },
   images: { type: 'integer', min: 1, description: `held-out images to evaluate (default ${DEFAULT_IMAGES}; at most the held-out split)` },
@@ -24,6 +26,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   csv: { type: 'string', description: 'per-t terms CSV (default: nll-<checkpoint>.csv beside the checkpoint)' },
   backend: { type: 'string', description: BACKEND_PREFERENCES.join(' | '), choices: BACKEND_PREFERENCES },
   ...DATA_OPTION,
+  ...QUALITY_OPTIONS,
   help: { type: 'boolean', description: 'show this help' },
 };
 
@@ -42,6 +45,10 @@ export async function evalCommand(argv: string[]): Promise<number> {
   expectPositional(positional, ['CHECKPOINT'], evalUsage);
   const emaRate = emaOption(options.ema);
   const checkpoint = resolveCheckpoint(positional[0], dataDirOf(options), dataFlagOf(options));
+  if (options.metrics !== undefined) {
+    const { evalQualityCommand } = await import('./evalQuality');
+    return evalQualityCommand(checkpoint, options);
+  }
   const csvFile = options.csv
     ? path.resolve(String(options.csv))
     : path.join(path.dirname(checkpoint), `nll-${path.basename(checkpoint, '.safetensors')}.csv`);
