@@ -304,8 +304,9 @@ export class RunService implements P.StudioApi {
     // only exiting) does not count: the run is resumable, and the queue waits for that worker to exit.
     const own = this.active.get(trainKey(runId));
     if ((own && !own.finished) || this.queue.some((w) => w.kind === 'train' && w.runId === runId)) return run;
-    const elsewhere = workerOfRun(this.opts.dataDir, this.store.getRun(runId)!);
-    if (elsewhere.alive) {
+    // A worker of ours that is still exiting (its run already ended, e.g. on a full disk) is not elsewhere.
+    const elsewhere = own ? null : workerOfRun(this.opts.dataDir, this.store.getRun(runId)!);
+    if (elsewhere?.alive) {
       throw new ApiFailure('conflict', `run '${runId}' is being trained by another studio process (${describeOwner(elsewhere.lock)}): follow it there, or stop it first (iddpm stop ${runId})`);
     }
     // Running or queued in the database but owned by no live process: this process takes it over.

@@ -12,10 +12,7 @@ import { trainingWorkerOf, type WorkerLock, type WorkerState } from './workerLoc
 export function workerOfRun(dataDir: string, run: Pick<RunRecord, 'id' | 'workerPid'>): WorkerState {
   // This process's own workers are never "elsewhere"; the service tracks them itself.
   if (run.workerPid === process.pid) return { alive: false, why: `its worker pid ${run.workerPid} is this process` };
-  const state = trainingWorkerOf(runDir(dataDir, run.id), run.id, run.workerPid);
-  // A worker this process started (still exiting after its run ended, e.g. on a full disk) is not elsewhere either.
-  if (state.alive && state.lock.ownerPid === process.pid) return { alive: false, why: `its worker pid ${state.lock.pid} was started by this process` };
-  return state;
+  return trainingWorkerOf(runDir(dataDir, run.id), run.id, run.workerPid);
 }
 
 /** Whether the row claims a live worker (a queued run without one is merely waiting). */
