@@ -4,15 +4,15 @@
  */
 import path from 'node:path';
 import { exportForReference } from '../../runs/referenceExport';
-import { defaultDataDir } from '../../runs/runFiles';
 import { openStore } from '../../store';
 import { helpText, parseArgs, UsageError, type OptionSpec } from '../args';
+import { DATA_OPTION, dataDirOf } from '../dataDir';
 
 const OPTIONS: Record<string, OptionSpec> = {
   out: { type: 'string', description: 'folder to write (created if missing)' },
   processes: { type: 'number', description: 'MPI processes (GPUs) in the launch line; the batch is split over them (default 1)' },
   step: { type: 'number', description: 'checkpoint step to export (default: the latest)' },
-  data: { type: 'string', description: 'data directory (default ~/.iddpm-studio or $IDDPM_DATA)' },
+  ...DATA_OPTION,
   'no-images': { type: 'boolean', description: 'do not write the training images (set DATA_DIR when launching)' },
   json: { type: 'boolean', description: 'print the result as JSON' },
   help: { type: 'boolean', description: 'show this help' },
@@ -26,7 +26,7 @@ export async function exportReferenceCommand(argv: string[]): Promise<number> {
   const runId = positional[0];
   if (!runId) throw new UsageError(`give the run id to export (see iddpm runs)\n\n${exportReferenceUsage}`);
   if (!options.out) throw new UsageError('--out DIR is required: the folder to write the export into');
-  const dataDir = options.data ? path.resolve(String(options.data)) : defaultDataDir();
+  const dataDir = dataDirOf(options);
   const store = openStore(path.join(dataDir, 'studio.db'));
   try {
     const r = await exportForReference({

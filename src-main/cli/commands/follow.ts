@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseReferenceFlagString } from '../../../src-shared/config/referenceFlagString';
 import { ReferenceFollower, type FollowEvent } from '../../runs/referenceFollow';
-import { defaultDataDir, ensureDir } from '../../runs/runFiles';
+import { ensureDir } from '../../runs/runFiles';
 import { openStore } from '../../store';
 import { helpText, parseArgs, UsageError, type OptionSpec } from '../args';
+import { DATA_OPTION, dataDirOf } from '../dataDir';
 
 const OPTIONS: Record<string, OptionSpec> = {
   flags: { type: 'string', description: 'the reference run\'s flags (as for iddpm import), needed to create the run' },
@@ -18,7 +19,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   name: { type: 'string', description: 'name of the run created for the folder' },
   interval: { type: 'number', description: 'seconds between looks at the folder (default 5)' },
   once: { type: 'boolean', description: 'look twice (a file must stay unchanged once) and exit' },
-  data: { type: 'string', description: 'data directory (default ~/.iddpm-studio or $IDDPM_DATA)' },
+  ...DATA_OPTION,
   help: { type: 'boolean', description: 'show this help' },
 };
 
@@ -68,7 +69,7 @@ export async function followCommand(argv: string[]): Promise<number> {
   }
   const interval = options.interval === undefined ? 5 : Number(options.interval);
   if (!(interval > 0)) throw new UsageError(`--interval must be a positive number of seconds, got ${interval}`);
-  const dataDir = options.data ? path.resolve(String(options.data)) : defaultDataDir();
+  const dataDir = dataDirOf(options);
   ensureDir(dataDir);
   const store = openStore(path.join(dataDir, 'studio.db'));
   const follower = new ReferenceFollower({

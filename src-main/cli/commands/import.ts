@@ -6,15 +6,16 @@
 import path from 'node:path';
 import { parseReferenceFlagString } from '../../../src-shared/config/referenceFlagString';
 import { importReferenceRun } from '../../runs/referenceImport';
-import { defaultDataDir, ensureDir } from '../../runs/runFiles';
+import { ensureDir } from '../../runs/runFiles';
 import { openStore } from '../../store';
 import { helpText, parseArgs, UsageError, type OptionSpec } from '../args';
+import { DATA_OPTION, dataDirOf } from '../dataDir';
 
 const OPTIONS: Record<string, OptionSpec> = {
   flags: { type: 'string', description: 'the reference run\'s flags, e.g. "--num_heads 4 --diffusion_steps 4000 --noise_schedule cosine"' },
   name: { type: 'string', description: 'name of the new run (default: imported <folder>)' },
   json: { type: 'boolean', description: 'print the result as JSON' },
-  data: { type: 'string', description: 'data directory (default ~/.iddpm-studio or $IDDPM_DATA)' },
+  ...DATA_OPTION,
   help: { type: 'boolean', description: 'show this help' },
 };
 
@@ -37,7 +38,7 @@ export async function importCommand(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError(`--${(e as Error).message}`);
   }
-  const dataDir = options.data ? path.resolve(String(options.data)) : defaultDataDir();
+  const dataDir = dataDirOf(options);
   ensureDir(dataDir);
   const store = openStore(path.join(dataDir, 'studio.db'));
   try {
