@@ -7,15 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getPreset } from '../../src-shared/config/presets';
-import type { RunSummary, StudioEvent } from '../../src-shared/protocol';
-import { startHarness, type Harness } from './serviceHarness';
-
-const FINAL = ['done', 'failed', 'interrupted', 'stopped', 'paused'];
-
-function lastRun(events: StudioEvent[], id: string): RunSummary | undefined {
-  const e = events.filter((x) => x.type === 'run' && x.run.id === id).at(-1);
-  return e?.type === 'run' ? e.run : undefined;
-}
+import { FINAL, lastRunEvent, startHarness, type Harness } from './serviceHarness';
 
 /** Every file under `dir` with its size and mtime, sorted. */
 function listing(dir: string): string[] {
@@ -49,7 +41,7 @@ describe('a copied data folder', () => {
     await original.waitFor(() => original.events.some((e) => e.type === 'checkpoint' && e.runId === run.id), 'the first checkpoint');
     await original.service.pauseRun(run.id);
     const paused = await original.waitFor(() => {
-      const r = lastRun(original.events, run.id);
+      const r = lastRunEvent(original.events, run.id);
       return r && FINAL.includes(r.status) ? r : undefined;
     }, 'the run to pause');
     expect(paused.status).toBe('paused');
@@ -67,7 +59,7 @@ describe('a copied data folder', () => {
     expect(inCopy.lastCheckpointStep).toBe(paused.lastCheckpointStep);
     await copy.service.resumeRun(run.id);
     const end = await copy.waitFor(() => {
-      const r = lastRun(copy.events, run.id);
+      const r = lastRunEvent(copy.events, run.id);
       return r && r.status !== 'queued' && r.status !== 'running' ? r : undefined;
     }, 'the resumed run to end');
     expect(end.status, end.reason ?? '').toBe('done');

@@ -7,15 +7,7 @@ import { existsSync, readFileSync, truncateSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getPreset } from '../../src-shared/config/presets';
 import type { RunConfig } from '../../src-shared/config/runConfig';
-import type { RunSummary, StudioEvent } from '../../src-shared/protocol';
-import { startHarness, type Harness } from './serviceHarness';
-
-const FINAL = ['done', 'failed', 'interrupted', 'stopped', 'paused'];
-
-function lastRunEvent(events: StudioEvent[], id: string): RunSummary | undefined {
-  const e = events.filter((x) => x.type === 'run' && x.run.id === id).at(-1);
-  return e?.type === 'run' ? e.run : undefined;
-}
+import { FINAL, lastRunEvent, startHarness, type Harness } from './serviceHarness';
 
 let harness: Harness | undefined;
 afterEach(async () => {

@@ -7,22 +7,15 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getPreset } from '../../src-shared/config/presets';
 import type { RunConfig } from '../../src-shared/config/runConfig';
-import type { RunSummary, StudioEvent } from '../../src-shared/protocol';
+import type { StudioEvent } from '../../src-shared/protocol';
 import { createRunService } from '../../src-main/runs/runService';
 import { openStore } from '../../src-main/store';
 import { writeWorkerLock } from '../../src-main/runs/workerLock';
-import { startHarness, type Harness } from './serviceHarness';
-
-const FINAL = ['done', 'failed', 'interrupted', 'stopped', 'paused'];
+import { FINAL, lastRunEvent, startHarness, type Harness } from './serviceHarness';
 
 function tiny(patch: { training?: Partial<RunConfig['training']>; intervals?: Partial<RunConfig['intervals']> } = {}): RunConfig {
   const base = getPreset('tiny-test').config;
   return { ...base, training: { ...base.training, ...patch.training }, intervals: { ...base.intervals, ...patch.intervals } };
-}
-
-function lastRunEvent(events: StudioEvent[], id: string): RunSummary | undefined {
-  const e = events.filter((x) => x.type === 'run' && x.run.id === id).at(-1);
-  return e?.type === 'run' ? e.run : undefined;
 }
 
 let harness: Harness | undefined;

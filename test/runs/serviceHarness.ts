@@ -2,8 +2,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { StudioEvent } from '../../src-shared/protocol';
+import type { RunSummary, StudioEvent } from '../../src-shared/protocol';
 import { createRunService, type RunService } from '../../src-main/runs/runService';
+
+/** The statuses a run stops moving in (a test waits for one of these after stop, pause or the end). */
+export const FINAL = ['done', 'failed', 'interrupted', 'stopped', 'paused'];
+
+/** The run as the newest 'run' event for `id` describes it. */
+export function lastRunEvent(events: StudioEvent[], id: string): RunSummary | undefined {
+  const e = events.filter((x) => x.type === 'run' && x.run.id === id).at(-1);
+  return e?.type === 'run' ? e.run : undefined;
+}
 
 export interface Harness {
   dataDir: string;
