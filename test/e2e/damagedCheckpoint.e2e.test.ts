@@ -4,53 +4,23 @@
  * the damage and offers "Resume from step N (steps N+1…M are lost)"; the button (StudioApi.resumeRun with
  * fromGoodCheckpoint, through the server's request gate) resumes the run, which trains to its end.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IDDPM_BIN, trainAndStop } from '../cli/stoppedRun';
+import { trainAndStop } from '../cli/stoppedRun';
+import { CHROMIUM, startStudio, type Studio } from './studioHarness';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const root = path.resolve(import.meta.dirname, '..', '..');
 const dataDir = mkdtempSync(path.join(tmpdir(), 'iddpm-e2e-damaged-'));
-const profileDir = mkdtempSync(path.join(tmpdir(), 'iddpm-e2e-damaged-chromium-'));
-let serve: ChildProcess | undefined;
-let serveLog = '';
-let context: BrowserContext | undefined;
+let studio: Studio | undefined;
 
 afterAll(async () => {
-  await context?.close().catch(() => {});
-  if (serve && serve.exitCode === null) {
-    const exited = new Promise<void>((r) => serve!.once('exit', () => r()));
-    serve.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
-    if (serve.exitCode === null) serve.kill('SIGKILL');
-  }
+  await studio?.close();
   rmSync(dataDir, { recursive: true, force: true });
-  rmSync(profileDir, { recursive: true, force: true });
 }, 60_000);
-
-function startServe(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    serve = spawn(process.execPath, [IDDPM_BIN, 'serve', '--port', '0', '--data', dataDir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    serve.stdout!.on('data', (c: Buffer) => {
-      serveLog += c.toString();
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(serveLog);
-      if (m) resolve(m[1]);
-    });
-    serve.stderr!.on('data', (c: Buffer) => (serveLog += c.toString()));
-    serve.on('exit', (code, signal) => reject(new Error(`iddpm serve exited (${signal ?? code}):\n${serveLog}`)));
-  });
-}
 
 describe.skipIf(!existsSync(CHROMIUM))('resume from the newest good checkpoint in the run page', () => {
   it('shows the damage, and its button resumes from the older checkpoint to the end', async () => {
-    if (!existsSync(path.join(root, 'out', 'renderer', 'index.html'))) {
-      const b = spawnSync('npx', ['electron-vite', 'build'], { cwd: root, stdio: 'inherit' });
-      expect(b.status, 'building the renderer').toBe(0);
-    }
     const { code, checkpoints } = await trainAndStop(dataDir, 'cut', 14, 6);
     expect(code).toBe(130);
     expect(checkpoints.length).toBeGreaterThanOrEqual(2);
@@ -59,17 +29,10 @@ describe.skipIf(!existsSync(CHROMIUM))('resume from the newest good checkpoint i
     const goodStep = Number(/step-(\d+)/.exec(checkpoints.at(-2)!)![1]);
     truncateSync(newest, Math.floor(readFileSync(newest).length / 3));
 
-    const url = await startServe();
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    studio = await startStudio(dataDir);
+    const { page, pageErrors } = studio;
     page.setDefaultTimeout(60_000);
-    await page.goto(url);
+    await page.goto(studio.url);
     await page.getByTestId('run-open-cut').click();
 
     const note = page.getByTestId('checkpoint-damage');

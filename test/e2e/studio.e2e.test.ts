@@ -7,59 +7,19 @@
  * downloads the export zip and checks each PNG carries its settings (tEXt 'iddpm:settings'). A screenshot
  * of every view lands in test-output/screenshots/.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { readPngText } from '../../src-main/imageio/png';
 import { readZip } from '../../src-main/imageio/unzip';
+import { CHROMIUM, root, startStudio, type Studio } from './studioHarness';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const root = path.resolve(import.meta.dirname, '..', '..');
-const shots = path.join(root, 'test-output', 'screenshots');
-
-let dataDir: string;
-let profileDir: string;
-let serve: ChildProcess | undefined;
-let serveLog = '';
+let studio: Studio;
 let url = '';
-let context: BrowserContext | undefined;
 let page: Page;
-const pageErrors: string[] = [];
 
-/** Starts `iddpm serve` and resolves with the URL it prints. */
-function startServe(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin', 'iddpm.mjs'), 'serve', '--port', '0', '--data', dataDir], {
-      cwd: root,
-      env: { ...process.env, IDDPM_DEBUG: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    serve = child;
-    const timer = setTimeout(() => reject(new Error(`iddpm serve printed no URL within 60 s:\n${serveLog}`)), 60_000);
-    child.stdout!.on('data', (c: Buffer) => {
-      serveLog += c.toString();
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(serveLog);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.stderr!.on('data', (c: Buffer) => {
-      serveLog += c.toString();
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`iddpm serve exited (${signal ?? code}):\n${serveLog}`));
-    });
-  });
-}
-
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
-}
+const shot = (name: string) => studio.shot(name);
 
 async function nav(view: 'runs' | 'new-run' | 'sample' | 'gallery' | 'evaluate'): Promise<void> {
   await page.getByTestId(`nav-${view}`).click();
@@ -81,47 +41,15 @@ const haveChromium = existsSync(CHROMIUM);
 
 describe.skipIf(!haveChromium)('studio end to end (iddpm serve + Chromium)', () => {
   beforeAll(async () => {
-    mkdirSync(shots, { recursive: true });
-    if (!existsSync(path.join(root, 'out', 'renderer', 'index.html'))) {
-      const b = spawnSync('npx', ['electron-vite', 'build'], { cwd: root, stdio: 'inherit' });
-      if (b.status !== 0) throw new Error('building the renderer failed');
-    }
-    dataDir = mkdtempSync(path.join(tmpdir(), 'iddpm-e2e-data-'));
-    profileDir = mkdtempSync(path.join(tmpdir(), 'iddpm-e2e-chromium-'));
-    url = await startServe();
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      acceptDownloads: true,
-      viewport: { width: 1280, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    studio = await startStudio();
+    ({ url, page } = studio);
     page.on('console', (m) => {
       if (m.type() === 'error') console.warn(`[page console] ${m.text()}`);
     });
   }, 180_000);
 
   afterAll(async () => {
-    await context?.close().catch(() => {});
-    if (serve && serve.exitCode === null) {
-      const exited = new Promise<void>((r) => serve!.once('exit', () => r()));
-      serve.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 40_000))]);
-      if (serve.exitCode === null) serve.kill('SIGKILL');
-    }
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    await studio?.close();
   }, 60_000);
 
   it('refuses the page without the token', async () => {
@@ -132,7 +60,7 @@ describe.skipIf(!haveChromium)('studio end to end (iddpm serve + Chromium)', () 
 
   it('trains, stops, samples, shows and exports a tiny run', async () => {
     onTestFailed(async () => {
-      console.error(`--- iddpm serve output ---\n${serveLog.slice(-8000)}`);
+      console.error(`--- iddpm serve output ---\n${studio.log().slice(-8000)}`);
       await shot('failure').catch(() => {});
       const reason = await page.locator('[data-testid^="run-row-"]').first().textContent().catch(() => null);
       if (reason) console.error(`--- first run row ---\n${reason}`);
@@ -242,12 +170,12 @@ describe.skipIf(!haveChromium)('studio end to end (iddpm serve + Chromium)', () 
     await nav('new-run');
     await shot('new-run-final');
 
-    expect(pageErrors, 'uncaught errors in the page').toEqual([]);
+    expect(studio.pageErrors, 'uncaught errors in the page').toEqual([]);
   }, 900_000);
 
   it('imports a reference run from the Runs view', async () => {
     onTestFailed(async () => {
-      console.error(`--- iddpm serve output ---\n${serveLog.slice(-8000)}`);
+      console.error(`--- iddpm serve output ---\n${studio.log().slice(-8000)}`);
       await shot('cluster-failure').catch(() => {});
     });
     page.setDefaultTimeout(60_000);
@@ -267,6 +195,6 @@ describe.skipIf(!haveChromium)('studio end to end (iddpm serve + Chromium)', () 
     await expect.poll(() => page.getByTestId('cluster-notes').textContent(), { timeout: 60_000 }).toMatch(/Imported as imported logdir \(step 4\)/);
     await expect.poll(() => page.locator('[data-testid^="run-row-"]').count()).toBe(rowsBefore + 1);
     await shot('runs-cluster');
-    expect(pageErrors, 'uncaught errors in the page').toEqual([]);
+    expect(studio.pageErrors, 'uncaught errors in the page').toEqual([]);
   }, 300_000);
 });

@@ -40,10 +40,10 @@ export interface Studio {
   close(): Promise<void>;
 }
 
-export async function startStudio(): Promise<Studio> {
+/** `dataDir`: a data folder a test has prepared (it is removed on close, like the fresh one). */
+export async function startStudio(dataDir = mkdtempSync(path.join(tmpdir(), 'iddpm-e2e-data-'))): Promise<Studio> {
   mkdirSync(shots, { recursive: true });
   ensureRendererBuilt();
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'iddpm-e2e-data-'));
   const profileDir = mkdtempSync(path.join(tmpdir(), 'iddpm-e2e-chromium-'));
   let log = '';
   let serve: ChildProcess | undefined;
