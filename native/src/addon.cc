@@ -65,6 +65,20 @@ struct Args {
     }
     return static_cast<float*>(data);
   }
+  // The element count of argument i when it is a typed array, else 0 (then f32 names what is wrong): for
+  // kernels whose size is the length of their first array.
+  size_t length(size_t i) {
+    size_t n = 0;
+    if (i >= argc) return n;
+    napi_typedarray_type type;
+    void* data;
+    napi_value ab;
+    size_t offset;
+    bool is_ta = false;
+    napi_is_typedarray(env, argv[i], &is_ta);
+    if (is_ta) napi_get_typedarray_info(env, argv[i], &type, &n, &data, &ab, &offset);
+    return n;
+  }
   int i32(size_t i, const char* name, int min = 0) {
     if (failed) return 0;
     int32_t v = 0;
@@ -259,16 +273,7 @@ napi_value GroupNormBackward(napi_env env, napi_callback_info info) {
 // one AdamW update of n = param.length values; the scalars are JS numbers, rounded to float32 here as tfjs does.
 napi_value AdamWStep(napi_env env, napi_callback_info info) {
   Args a(env, info);
-  size_t n = 0;
-  if (a.argc >= 1) {
-    napi_typedarray_type type;
-    void* data;
-    napi_value ab;
-    size_t offset;
-    bool is_ta = false;
-    napi_is_typedarray(env, a.argv[0], &is_ta);
-    if (is_ta) napi_get_typedarray_info(env, a.argv[0], &type, &n, &data, &ab, &offset);
-  }
+  const size_t n = a.length(0);
   const float* p = a.f32(0, n, "param");
   const float* g = a.f32(1, n, "grad");
   const float* m = a.f32(2, n, "m");
@@ -289,16 +294,7 @@ napi_value AdamWStep(napi_env env, napi_callback_info info) {
 // emaUpdate(ema, param, out, rate): out = ema·rate + param·(1 − rate).
 napi_value EmaUpdate(napi_env env, napi_callback_info info) {
   Args a(env, info);
-  size_t n = 0;
-  if (a.argc >= 1) {
-    napi_typedarray_type type;
-    void* data;
-    napi_value ab;
-    size_t offset;
-    bool is_ta = false;
-    napi_is_typedarray(env, a.argv[0], &is_ta);
-    if (is_ta) napi_get_typedarray_info(env, a.argv[0], &type, &n, &data, &ab, &offset);
-  }
+  const size_t n = a.length(0);
   const float* e = a.f32(0, n, "ema");
   const float* p = a.f32(1, n, "param");
   float* out = a.f32(2, n, "out");
