@@ -4,13 +4,14 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { runIdProblem } from '../../src-shared/runId';
 import { listCheckpoints, runDir } from '../runs/runFiles';
 import { UsageError } from './args';
 import { checkReadableFile } from './pathChecks';
 
-/** A run id can only name a folder directly under <data>/runs: no separators, not `.` or `..`. */
+/** Read as a run id only when it obeys the one run-id rule (so it names a folder directly under <data>/runs). */
 function couldBeRunId(arg: string): boolean {
-  return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(arg) && !arg.endsWith('.safetensors');
+  return runIdProblem(arg) === null && !arg.endsWith('.safetensors');
 }
 
 export function resolveCheckpoint(arg: string, dataDir: string, dataFlag: string): string {

@@ -157,6 +157,8 @@ describe('sample and eval: --data, checkpoints and output paths', () => {
     const missing = path.join(tmp, 'x', 'y.safetensors');
     refused(iddpm('sample', missing), new RegExp(`checkpoint file ${missing} does not exist`), /iddpm runs/);
     refused(iddpm('eval', 'nosuchrun', '--data', data), /'nosuchrun' is neither a checkpoint file nor a run in/, new RegExp(`iddpm runs --data ${data}`));
+    // What the run-id rule refuses (here '..') is never looked up as a run folder: it can only be a file.
+    refused(iddpm('eval', 'no..run', '--data', data), /checkpoint file .*no\.\.run does not exist/);
     refused(iddpm('eval', path.join(data, 'runs')), /is a folder, not a file/);
     refused(iddpm('train', '--config', path.join(tmp, 'nope.json'), '--data', data), /--config file .*nope\.json does not exist/);
   });
