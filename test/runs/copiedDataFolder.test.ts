@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getPreset } from '../../src-shared/config/presets';
-import { FINAL, lastRunEvent, startHarness, type Harness } from './serviceHarness';
+import { lastRunEvent, startHarness, type Harness } from './serviceHarness';
 
 /** Every file under `dir` with its size and mtime, sorted. */
 function listing(dir: string): string[] {
@@ -40,10 +40,7 @@ describe('a copied data folder', () => {
     const run = await original.service.createRun({ config, id: 'movable', start: true });
     await original.waitFor(() => original.events.some((e) => e.type === 'checkpoint' && e.runId === run.id), 'the first checkpoint');
     await original.service.pauseRun(run.id);
-    const paused = await original.waitFor(() => {
-      const r = lastRunEvent(original.events, run.id);
-      return r && FINAL.includes(r.status) ? r : undefined;
-    }, 'the run to pause');
+    const paused = await original.waitForRunEnd(run.id, 'the run to pause');
     expect(paused.status).toBe('paused');
     expect(paused.step).toBeLessThan(30);
     await original.service.close();

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, truncateSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getPreset } from '../../src-shared/config/presets';
 import type { RunConfig } from '../../src-shared/config/runConfig';
-import { FINAL, lastRunEvent, startHarness, type Harness } from './serviceHarness';
+import { startHarness, type Harness } from './serviceHarness';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -24,10 +24,7 @@ describe('a damaged latest checkpoint', () => {
     const run = await h.service.createRun({ config, start: true });
     await h.waitFor(() => h.events.some((e) => e.type === 'checkpoint' && e.runId === run.id && e.checkpoint.step === 6), 'the checkpoint at step 6');
     await h.service.stopRun(run.id);
-    const stopped = await h.waitFor(() => {
-      const r = lastRunEvent(h.events, run.id);
-      return r && FINAL.includes(r.status) ? r : undefined;
-    }, 'the run to stop');
+    const stopped = await h.waitForRunEnd(run.id, 'the run to stop');
     expect(stopped.status).toBe('stopped');
     const before = await h.service.runDetail(run.id, 10_000);
     const lossBefore = before.series.loss!;
@@ -49,10 +46,7 @@ describe('a damaged latest checkpoint', () => {
     const resumed = await h.service.resumeRun(run.id, { fromGoodCheckpoint: true });
     expect(resumed.lastCheckpointStep).toBe(good);
     expect(existsSync(`${newest.path}.damaged`)).toBe(true);
-    const end = await h.waitFor(() => {
-      const r = lastRunEvent(h.events, run.id);
-      return r && FINAL.includes(r.status) && r.status !== 'stopped' ? r : undefined;
-    }, 'the resumed run to end');
+    const end = await h.waitForRunEnd(run.id, 'the resumed run to end', 'stopped');
     expect(end.status, end.reason ?? '').toBe('done');
     const after = await h.service.runDetail(run.id, 10_000);
     expect(after.series.loss!.step).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));

@@ -11,7 +11,7 @@ import type { StudioEvent } from '../../src-shared/protocol';
 import { createRunService } from '../../src-main/runs/runService';
 import { openStore } from '../../src-main/store';
 import { writeWorkerLock } from '../../src-main/runs/workerLock';
-import { FINAL, lastRunEvent, startHarness, type Harness } from './serviceHarness';
+import { startHarness, type Harness } from './serviceHarness';
 
 function tiny(patch: { training?: Partial<RunConfig['training']>; intervals?: Partial<RunConfig['intervals']> } = {}): RunConfig {
   const base = getPreset('tiny-test').config;
@@ -43,10 +43,7 @@ describe('run service', () => {
     });
     const run = await h.service.createRun({ config: tiny(), preset: 'tiny-test', start: true });
     expect(['queued', 'running']).toContain(run.status);
-    const end = await h.waitFor(() => {
-      const r = lastRunEvent(h.events, run.id);
-      return r && FINAL.includes(r.status) ? r : undefined;
-    }, 'the run to end');
+    const end = await h.waitForRunEnd(run.id, 'the run to end');
     expect(end.status).toBe('done');
     expect(end.step).toBe(10);
     const statuses = h.events.filter((e) => e.type === 'run' && e.run.id === run.id).map((e) => (e.type === 'run' ? e.run.status : ''));
@@ -95,20 +92,14 @@ describe('run service', () => {
     const pid = await h.waitFor(() => db.getRun(run.id)?.workerPid, 'the worker pid');
     db.close();
     process.kill(pid, 'SIGKILL');
-    const interrupted = await h.waitFor(() => {
-      const r = lastRunEvent(h.events, run.id);
-      return r && FINAL.includes(r.status) ? r : undefined;
-    }, 'the run to be interrupted');
+    const interrupted = await h.waitForRunEnd(run.id, 'the run to be interrupted');
     expect(interrupted.status).toBe('interrupted');
     expect(interrupted.reason).toMatch(/killed \(SIGKILL/);
     expect(interrupted.reason).toMatch(/checkpoint at step (5|10)/);
 
     const resumed = await h.service.resumeRun(run.id);
     expect(['queued', 'running']).toContain(resumed.status);
-    const end = await h.waitFor(() => {
-      const r = lastRunEvent(h.events, run.id);
-      return r && r.status !== 'interrupted' && FINAL.includes(r.status) ? r : undefined;
-    }, 'the resumed run to end');
+    const end = await h.waitForRunEnd(run.id, 'the resumed run to end', 'interrupted');
     expect(end.status).toBe('done');
     const d = await h.service.runDetail(run.id, 1000);
     expect(d.series.loss?.step).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
@@ -122,10 +113,7 @@ describe('run service', () => {
     const run = await h.service.createRun({ config: tiny({ training: { maxSteps: 1000 }, intervals: { evalEvery: 2, previewEvery: 0, checkpointEvery: 0, gnsEvery: 0 } }), start: true });
     await h.waitFor(() => h.events.some((e) => e.type === 'metrics' && e.runId === run.id && e.rows.some((r) => r.step >= 2)), 'two steps');
     await h.service.stopRun(run.id);
-    const end = await h.waitFor(() => {
-      const r = lastRunEvent(h.events, run.id);
-      return r && FINAL.includes(r.status) ? r : undefined;
-    }, 'the run to stop');
+    const end = await h.waitForRunEnd(run.id, 'the run to stop');
     expect(end.status).toBe('stopped');
     expect(end.lastCheckpointStep).toBe(end.step);
   });
@@ -173,10 +161,7 @@ describe('run service', () => {
     harness = await startHarness();
     const h = harness;
     const run = await h.service.createRun({ config: tiny({ training: { lr: 1e12, maxSteps: 200 }, intervals: { evalEvery: 0, previewEvery: 0, gnsEvery: 0, checkpointEvery: 0 } }), start: true });
-    const end = await h.waitFor(() => {
-      const r = lastRunEvent(h.events, run.id);
-      return r && FINAL.includes(r.status) ? r : undefined;
-    }, 'the run to fail');
+    const end = await h.waitForRunEnd(run.id, 'the run to fail');
     expect(end.status).toBe('failed');
     expect(end.reason).toMatch(/NaN or infinite .* in a row/);
     expect(end.reason).toMatch(/Lower the learning rate/);

@@ -6,7 +6,7 @@ import type { RunSummary, StudioEvent } from '../../src-shared/protocol';
 import { createRunService, type RunService } from '../../src-main/runs/runService';
 
 /** The statuses a run stops moving in (a test waits for one of these after stop, pause or the end). */
-export const FINAL = ['done', 'failed', 'interrupted', 'stopped', 'paused'];
+const FINAL = ['done', 'failed', 'interrupted', 'stopped', 'paused'];
 
 /** The run as the newest 'run' event for `id` describes it. */
 export function lastRunEvent(events: StudioEvent[], id: string): RunSummary | undefined {
@@ -19,6 +19,8 @@ export interface Harness {
   service: RunService;
   events: StudioEvent[];
   waitFor<T>(check: () => T | undefined | null | false, what: string, timeoutMs?: number): Promise<T>;
+  /** Waits until the run's newest event shows a FINAL status other than `skip` (the one it is resumed from). */
+  waitForRunEnd(runId: string, what: string, skip?: string): Promise<RunSummary>;
   cleanup(): Promise<void>;
 }
 
@@ -26,18 +28,25 @@ export async function startHarness(dataDir = mkdtempSync(path.join(os.tmpdir(), 
   const service = await createRunService({ dataDir, face: 'cli' });
   const events: StudioEvent[] = [];
   service.subscribe((e) => events.push(e));
+  async function waitFor<T>(check: () => T | undefined | null | false, what: string, timeoutMs = 120_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = check();
+      if (v) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
   return {
     dataDir,
     service,
     events,
-    async waitFor(check, what, timeoutMs = 120_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const v = check();
-        if (v) return v;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+    waitFor,
+    waitForRunEnd(runId, what, skip) {
+      return waitFor(() => {
+        const r = lastRunEvent(events, runId);
+        return r && FINAL.includes(r.status) && r.status !== skip ? r : undefined;
+      }, what);
     },
     async cleanup() {
       await service.close(5000);
