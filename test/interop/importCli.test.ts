@@ -3,7 +3,7 @@
  * `iddpm runs` lists and `iddpm sample` draws from; missing flags are named and nothing is created.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,16 @@ function iddpm(...args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, IDDPM_DATA: data } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+describe('iddpm export-reference', () => {
+  it('refuses a data folder without a studio instead of creating an empty one', () => {
+    const missing = path.join(data, 'mistyped');
+    const r = iddpm('export-reference', 'some-run', '--out', path.join(data, 'export'), '--data', missing);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`no run 'some-run': ${missing} holds no studio data yet (no studio.db)`);
+    expect(existsSync(missing)).toBe(false);
+  });
+});
 
 describe('iddpm import', () => {
   it('names the flags a checkpoint lacks, exits non-zero and creates no run', () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { exportForReference } from '../../runs/referenceExport';
 import { openStore } from '../../store';
 import { helpText, parseArgs, UsageError, type OptionSpec } from '../args';
-import { DATA_OPTION, dataDirOf } from '../dataDir';
+import { DATA_OPTION, dataDirOf, requireStudioDb } from '../dataDir';
 
 const OPTIONS: Record<string, OptionSpec> = {
   out: { type: 'string', description: 'folder to write (created if missing)' },
@@ -27,7 +27,8 @@ export async function exportReferenceCommand(argv: string[]): Promise<number> {
   if (!runId) throw new UsageError(`give the run id to export (see iddpm runs)\n\n${exportReferenceUsage}`);
   if (!options.out) throw new UsageError('--out DIR is required: the folder to write the export into');
   const dataDir = dataDirOf(options);
-  const store = openStore(path.join(dataDir, 'studio.db'));
+  // A mistyped --data must not create an empty studio: the run has to exist.
+  const store = openStore(requireStudioDb(dataDir, runId));
   try {
     const r = await exportForReference({
       store,
