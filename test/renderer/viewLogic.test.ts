@@ -10,6 +10,8 @@ import { smoothEma } from '../../src-renderer/src/charts/smooth';
 import { parseNumber, parseNumberList } from '../../src-renderer/src/views/newrun/fields';
 import { damageText, resumeFromGoodLabel } from '../../src-renderer/src/views/detail/checkpointDamage';
 import { setDisplay } from '../../src-renderer/src/components/setDisplay';
+import { emaInitialShareText, emaRatesWithShares } from '../../src-renderer/src/lib/emaShare';
+import { initialWeightShare } from '../../src-shared/emaWeights';
 
 describe('run actions', () => {
   it('offers Resume for failed, interrupted and stopped runs, never for running ones', () => {
@@ -187,5 +189,19 @@ describe('what a gallery card shows', () => {
   it('shows the singles of a set without a grid, and says so when a set has nothing', () => {
     expect(setDisplay({ ...samples, gridUrl: null }, false)).toEqual({ show: 'singles', note: null });
     expect(setDisplay({ ...samples, gridUrl: null, images: [] }, true)).toEqual({ show: 'nothing', note: 'This set has no stored images.' });
+  });
+});
+
+describe('initial weights an EMA still holds, per checkpoint', () => {
+  // At step 200 an EMA of rate 0.995 without warm-up still holds 0.995^200 ≈ 37% of the initial weights.
+  const at200 = { emaRates: [0.995, 0.9999], emaInitialShares: [initialWeightShare(0.995, 200, false), initialWeightShare(0.9999, 200, false)] };
+  it('shows every EMA of a checkpoint with its share, in the picker’s format', () => {
+    expect(emaInitialShareText(at200, 0.995)).toBe('37%');
+    expect(emaRatesWithShares(at200)).toBe('0.995 (37% initial weights), 0.9999 (98% initial weights)');
+  });
+  it('falls back to the bare rate when the share is unknown, and says "none" without EMA', () => {
+    expect(emaInitialShareText(at200, 0.5)).toBeNull();
+    expect(emaRatesWithShares({ emaRates: [0.995], emaInitialShares: undefined as unknown as number[] })).toBe('0.995');
+    expect(emaRatesWithShares({ emaRates: [], emaInitialShares: [] })).toBe('none');
   });
 });
