@@ -2,7 +2,8 @@
  * The run page's way out of a damaged latest checkpoint, end to end: a tiny run trained and stopped by a
  * real `iddpm train`, its newest checkpoint cut short, then `iddpm serve` and Chromium: the run page names
  * the damage and offers "Resume from step N (steps N+1…M are lost)"; the button (StudioApi.resumeRun with
- * fromGoodCheckpoint, through the server's request gate) resumes the run, which trains to its end.
+ * fromGoodCheckpoint, through the server's request gate) resumes the run, which trains to its end, and its
+ * checkpoints table shows the share of initial weights in each EMA.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,6 +47,8 @@ describe.skipIf(!existsSync(CHROMIUM))('resume from the newest good checkpoint i
     expect(await page.getByTestId('run-step').textContent()).toBe('14');
     expect(await note.count()).toBe(0);
     expect(existsSync(`${newest}.damaged`)).toBe(true);
+    // The checkpoints table says how much of the initial weights each EMA still holds (tiny-test: EMA 0.9, warmed up).
+    await expect.poll(() => page.getByTestId('checkpoint-ema').first().textContent()).toMatch(/^0\.9 \((<0\.1|\d+(\.\d)?)% initial weights\)$/);
     expect(pageErrors).toEqual([]);
   }, 600_000);
 });

@@ -9,6 +9,9 @@ import { labelDigits, logTickLabel, thinLogTicks } from '../../src-renderer/src/
 import { smoothEma } from '../../src-renderer/src/charts/smooth';
 import { parseNumber, parseNumberList } from '../../src-renderer/src/views/newrun/fields';
 import { damageText, resumeFromGoodLabel } from '../../src-renderer/src/views/detail/checkpointDamage';
+import { setDisplay } from '../../src-renderer/src/components/setDisplay';
+import { emaInitialShareText, emaRatesWithShares } from '../../src-renderer/src/lib/emaShare';
+import { initialWeightShare } from '../../src-shared/emaWeights';
 
 describe('run actions', () => {
   it('offers Resume for failed, interrupted and stopped runs, never for running ones', () => {
@@ -166,5 +169,39 @@ describe('damaged checkpoint note', () => {
   });
   it('names the file and the problem', () => {
     expect(damageText(damage)).toBe('The latest checkpoint (step-00000020.safetensors, step 20) cannot be resumed from: it is truncated: 10 of its 20 bytes are on disk. The newest whole checkpoint is at step 10.');
+  });
+});
+
+describe('what a gallery card shows', () => {
+  const images = [0, 1, 2].map((index) => ({ index, url: `/files/s/${index}.png` }));
+  const preview = { kind: 'preview' as const, gridUrl: '/files/p/grid.png', images: [] };
+  const samples = { kind: 'samples' as const, gridUrl: '/files/s/grid.png', images };
+  it('shows a preview set’s grid when single images are asked for, and says it has only its grid', () => {
+    const d = setDisplay(preview, true);
+    expect(d.show).toBe('grid');
+    expect(d.note).toMatch(/preview set keeps only its grid/);
+    expect(setDisplay(preview, false)).toEqual({ show: 'grid', note: null });
+  });
+  it('shows what was asked for when the set has both', () => {
+    expect(setDisplay(samples, true)).toEqual({ show: 'singles', note: null });
+    expect(setDisplay(samples, false)).toEqual({ show: 'grid', note: null });
+  });
+  it('shows the singles of a set without a grid, and says so when a set has nothing', () => {
+    expect(setDisplay({ ...samples, gridUrl: null }, false)).toEqual({ show: 'singles', note: null });
+    expect(setDisplay({ ...samples, gridUrl: null, images: [] }, true)).toEqual({ show: 'nothing', note: 'This set has no stored images.' });
+  });
+});
+
+describe('initial weights an EMA still holds, per checkpoint', () => {
+  // At step 200 an EMA of rate 0.995 without warm-up still holds 0.995^200 ≈ 37% of the initial weights.
+  const at200 = { emaRates: [0.995, 0.9999], emaInitialShares: [initialWeightShare(0.995, 200, false), initialWeightShare(0.9999, 200, false)] };
+  it('shows every EMA of a checkpoint with its share, in the picker’s format', () => {
+    expect(emaInitialShareText(at200, 0.995)).toBe('37%');
+    expect(emaRatesWithShares(at200)).toBe('0.995 (37% initial weights), 0.9999 (98% initial weights)');
+  });
+  it('falls back to the bare rate when the share is unknown, and says "none" without EMA', () => {
+    expect(emaInitialShareText(at200, 0.5)).toBeNull();
+    expect(emaRatesWithShares({ emaRates: [0.995], emaInitialShares: undefined as unknown as number[] })).toBe('0.995');
+    expect(emaRatesWithShares({ emaRates: [], emaInitialShares: [] })).toBe('none');
   });
 });

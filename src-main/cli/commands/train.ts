@@ -8,6 +8,7 @@ import { runIdProblem, runNameProblem } from '../../../src-shared/runId';
 import { expectPositional, helpText, parseArgs, UsageError, type OptionSpec } from '../args';
 import { buildConfig, CONFIG_FLAGS } from '../configFromArgs';
 import { DATA_OPTION, dataDirOf, dataFlagOf } from '../dataDir';
+import { refuseExistingRun } from '../existingRun';
 import { followRun } from '../followRun';
 import { checkOutputFolder } from '../pathChecks';
 
@@ -31,16 +32,18 @@ export async function trainCommand(argv: string[]): Promise<number> {
     return 0;
   }
   expectPositional(positional, [], trainUsage);
-  const config = buildConfig(options);
-  if (options.steps !== undefined) config.training.maxSteps = options.steps as number;
   // Checked before anything is opened or created: a bad id must leave the data folder as it was.
   const runId = options['run-id'] === undefined ? undefined : String(options['run-id']);
   const idProblem = runId === undefined ? null : runIdProblem(runId);
   if (idProblem) throw new UsageError(`--run-id ${idProblem}`);
+  const dataDir = dataDirOf(options);
+  // An existing id means "continue that run": say how before a fresh config's own complaints get in the way.
+  if (runId !== undefined) refuseExistingRun(dataDir, runId, dataFlagOf(options));
+  const config = buildConfig(options);
+  if (options.steps !== undefined) config.training.maxSteps = options.steps as number;
   const name = options.name === undefined ? undefined : String(options.name);
   const nameProblem = name === undefined ? null : runNameProblem(name);
   if (nameProblem) throw new UsageError(`--name ${nameProblem}`);
-  const dataDir = dataDirOf(options);
   checkOutputFolder(dataDir, '--data');
   const { createRunService } = await import('../../runs/runService');
   const service = await createRunService({ dataDir, face: 'cli' });
