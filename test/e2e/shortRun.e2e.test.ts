@@ -11,9 +11,9 @@
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../../src-main/data/openDataset';
-import { CHROMIUM, startStudio, type Studio } from './studioHarness';
+import { CHROMIUM, openStudioPage, reportFailures, startStudio, type Studio } from './studioHarness';
 
 /** Training steps of the short run, and the batch it trains with (the preset's UNet, a smaller batch for speed). */
 const STEPS = Number(process.env.SHORT_RUN_STEPS ?? 400);
@@ -133,13 +133,9 @@ describe.skipIf(!existsSync(CHROMIUM))('a short mnist-quick run shows what it le
   }, 60_000);
 
   it('samples digit-like images with the default weights, at least as close to MNIST as the raw weights', async () => {
-    onTestFailed(async () => {
-      console.error(`--- iddpm serve output ---\n${studio.log().slice(-6000)}`);
-      await studio.shot('short-run-failure').catch(() => {});
-    });
+    reportFailures(studio, 'short-run-failure');
     page.setDefaultTimeout(60_000);
-    await page.goto(studio.url);
-    await expect.poll(() => page.getByTestId('connection-state').textContent(), { timeout: 30_000 }).toBe('open');
+    await openStudioPage(studio);
 
     // The run: the mnist-quick preset, STEPS steps, intervals that fit them.
     await page.getByTestId('nav-new-run').click();

@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { readPngText } from '../../src-main/imageio/png';
 import { readZip } from '../../src-main/imageio/unzip';
-import { CHROMIUM, root, startStudio, type Studio } from './studioHarness';
+import { CHROMIUM, openStudioPage, reportFailures, root, startStudio, type Studio } from './studioHarness';
 
 let studio: Studio;
 let url = '';
@@ -59,15 +59,13 @@ describe.skipIf(!haveChromium)('studio end to end (iddpm serve + Chromium)', () 
   });
 
   it('trains, stops, samples, shows and exports a tiny run', async () => {
+    reportFailures(studio, 'failure', 8000);
     onTestFailed(async () => {
-      console.error(`--- iddpm serve output ---\n${studio.log().slice(-8000)}`);
-      await shot('failure').catch(() => {});
       const reason = await page.locator('[data-testid^="run-row-"]').first().textContent().catch(() => null);
       if (reason) console.error(`--- first run row ---\n${reason}`);
     });
     page.setDefaultTimeout(60_000);
-    await page.goto(url);
-    await expect.poll(() => page.getByTestId('connection-state').textContent(), { timeout: 30_000 }).toBe('open');
+    await openStudioPage(studio);
     await shot('runs-empty');
 
     // New run from the 'tiny-test' preset, with enough steps that it is still running when we stop it.
@@ -174,15 +172,9 @@ describe.skipIf(!haveChromium)('studio end to end (iddpm serve + Chromium)', () 
   }, 900_000);
 
   it('imports a reference run from the Runs view', async () => {
-    onTestFailed(async () => {
-      console.error(`--- iddpm serve output ---\n${studio.log().slice(-8000)}`);
-      await shot('cluster-failure').catch(() => {});
-    });
+    reportFailures(studio, 'cluster-failure', 8000);
     page.setDefaultTimeout(60_000);
-    if (!page.url().startsWith(url.replace(/\?.*$/, ''))) {
-      await page.goto(url);
-      await expect.poll(() => page.getByTestId('connection-state').textContent(), { timeout: 30_000 }).toBe('open');
-    }
+    if (!page.url().startsWith(url.replace(/\?.*$/, ''))) await openStudioPage(studio);
     await nav('runs');
     const rowsBefore = await page.locator('[data-testid^="run-row-"]').count();
     await page.getByTestId('cluster').click();

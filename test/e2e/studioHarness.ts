@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect, onTestFailed } from 'vitest';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const root = path.resolve(import.meta.dirname, '..', '..');
@@ -101,4 +102,18 @@ export async function startStudio(dataDir = mkdtempSync(path.join(tmpdir(), 'idd
       rmSync(profileDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Call inside a test: when it fails, print the tail of the serve log and take the screenshot `shotName`. */
+export function reportFailures(studio: Studio, shotName: string, logChars = 6000): void {
+  onTestFailed(async () => {
+    console.error(`--- iddpm serve output ---\n${studio.log().slice(-logChars)}`);
+    await studio.shot(shotName).catch(() => {});
+  });
+}
+
+/** Opens the studio's page and waits until its live connection to the server is open. */
+export async function openStudioPage(studio: Studio): Promise<void> {
+  await studio.page.goto(studio.url);
+  await expect.poll(() => studio.page.getByTestId('connection-state').textContent(), { timeout: 30_000 }).toBe('open');
 }

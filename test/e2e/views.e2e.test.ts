@@ -6,8 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { CHROMIUM, startStudio, type Studio } from './studioHarness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, openStudioPage, reportFailures, startStudio, type Studio } from './studioHarness';
 
 let studio: Studio;
 let page: Page;
@@ -25,13 +25,9 @@ describe.skipIf(!existsSync(CHROMIUM))('views end to end: routes, lifecycle, que
   }, 60_000);
 
   it('keeps the place across reloads, Back and Forward, and explains a queued job', async () => {
-    onTestFailed(async () => {
-      console.error(`--- iddpm serve output ---\n${studio.log().slice(-6000)}`);
-      await studio.shot('views-failure').catch(() => {});
-    });
+    reportFailures(studio, 'views-failure');
     page.setDefaultTimeout(60_000);
-    await page.goto(studio.url);
-    await expect.poll(() => page.getByTestId('connection-state').textContent(), { timeout: 30_000 }).toBe('open');
+    await openStudioPage(studio);
     expect(await hash()).toBe('#/runs');
 
     // A run created without starting, with a long name: its page says it has not started and offers Start.
