@@ -239,7 +239,155 @@ export type StudioEvent =
   | { type: 'checkpoint'; runId: string; checkpoint: CheckpointInfo; removedIds?: number[] }
   | { type: 'sampleSet'; set: SampleSet }
   | { type: 'evaluation'; evaluation: Evaluation }
-  | { type: 'job'; job: JobSummary };
+  | { type: 'job'; job: JobSummary }
+  /** A study changed (status, phase, progress, a run added); the report is read with studyReport. */
+  | { type: 'study'; study: StudySummary };
+
+// ---- studies: named sets of ordinary runs that test one of the paper's claims (src-shared/studies) ----
+
+/** The built-in studies. */
+export type StudyKind = 'noise-schedule' | 'sampling-steps' | 'importance-sampling';
+/** tiny: seconds (tests); quick: a few minutes on a 2-core CPU; full: about an hour on a 2-core CPU. */
+export type StudySize = 'tiny' | 'quick' | 'full';
+/**
+ * training: its runs are queued or training; evaluating: the runs are done and the report's post-training
+ * evaluations (NLL, quality) run; done: the report is complete; stopped: the user stopped it (resumable);
+ * interrupted: the process that drove it ended (resumable); failed: a run or an evaluation failed (`error`).
+ */
+export type StudyStatus = 'training' | 'evaluating' | 'done' | 'stopped' | 'interrupted' | 'failed';
+
+/** One claim of the paper a study tests: its words, where it is shown, and what the studio measures. */
+export interface StudyClaim {
+  id: string;
+  /** e.g. "Figure 6" */
+  figure: string;
+  /** The paper's words (quoted). */
+  quote: string;
+  /** What the studio compares to decide it, in one sentence. */
+  test: string;
+}
+
+/** A run of a study: its role (e.g. 'vlb-uniform'), a label for charts, and the setting that differs. */
+export interface StudyRunRole {
+  key: string;
+  label: string;
+  /** The setting(s) that differ from the study's base config, in words, e.g. "timestepSampler = uniform". */
+  differs: string;
+}
+
+export interface StudySizeInfo {
+  size: StudySize;
+  /** Steps each run trains. */
+  steps: number;
+  /** Expected wall time of the whole study on a 2-core CPU, minutes (measured; see the definitions). */
+  expectedMinutes: number;
+  /** One line: image size, network, T, batch, steps. */
+  description: string;
+}
+
+/** A built-in study as the New study form shows it. */
+export interface StudyKindInfo {
+  kind: StudyKind;
+  title: string;
+  description: string;
+  claims: StudyClaim[];
+  runs: StudyRunRole[];
+  sizes: StudySizeInfo[];
+}
+
+/** A study's run as listed with the study. `runId` is an ordinary run (Runs view, Run detail). */
+export interface StudyRunInfo {
+  key: string;
+  label: string;
+  runId: string;
+  /** 'missing' when the run was deleted. */
+  status: RunStatus | 'missing';
+  step: number;
+  maxSteps: number | null;
+}
+
+export interface StudySummary {
+  id: string;
+  name: string;
+  kind: StudyKind;
+  title: string;
+  size: StudySize;
+  status: StudyStatus;
+  /** What it does now, in words ("training 2 of 3: L_vlb, importance-sampled t", "evaluating quality…"). */
+  phase: string;
+  /** 0…1 over the whole study (training steps, then evaluations). */
+  progress: number;
+  error: string | null;
+  createdAt: number;
+  finishedAt: number | null;
+  /** In the study's order. */
+  runs: StudyRunInfo[];
+}
+
+/** One line of a study chart; `runKey` ties it to a run of the study (null for a reference line). */
+export interface StudyChartSeries {
+  label: string;
+  runKey: string | null;
+  x: number[];
+  y: number[];
+}
+
+export interface StudyChart {
+  id: string;
+  title: string;
+  /** The paper's figure it reproduces, e.g. "Figure 2", or null. */
+  figure: string | null;
+  xLabel: string;
+  yLabel: string;
+  xScale: 'linear' | 'log';
+  yScale: 'linear' | 'log';
+  series: StudyChartSeries[];
+  /** What it shows and how it was measured (one paragraph). */
+  caption: string;
+}
+
+export type VerdictOutcome = 'holds' | 'does not hold' | 'not enough data';
+
+/** One verdict per claim, computed from the data, e.g. "cosine NLL below linear at 4 of 4 evaluations (…)". */
+export interface StudyVerdict {
+  claimId: string;
+  figure: string;
+  outcome: VerdictOutcome;
+  line: string;
+}
+
+export interface StudyTable {
+  id: string;
+  title: string;
+  columns: string[];
+  rows: (string | number | null)[][];
+}
+
+/** Everything a study's report page shows, computed from its runs' stored data when asked. */
+export interface StudyReport {
+  study: StudySummary;
+  claims: StudyClaim[];
+  verdicts: StudyVerdict[];
+  charts: StudyChart[];
+  tables: StudyTable[];
+  /** Caveats and settings that qualify the numbers (e.g. "FID on the studio's classifier features…"). */
+  notes: string[];
+}
+
+export interface CreateStudyRequest {
+  kind: StudyKind;
+  /** Default 'quick'. */
+  size?: StudySize;
+  /** Display name (default: the study's title and size). */
+  name?: string;
+}
+
+/** A study exported as a folder: charts as PNG, numbers as CSV and JSON, report.md. */
+export interface StudyExport {
+  folder: string;
+  /** File names inside the folder. */
+  files: string[];
+}
 
 /**
  * Interop with the reference code (openai/improved-diffusion) on a cluster. Paths are on the studio's
@@ -324,6 +472,21 @@ export interface StudioApi {
   stopFollowingReferenceRun(dir: string): Promise<ReferenceFollowStatus>;
   listReferenceFollows(): Promise<ReferenceFollowStatus[]>;
   exportForReference(request: ReferenceExportRequest): Promise<ReferenceExportReply>;
+
+  /** The built-in studies with their claims, runs and sizes. */
+  studyKinds(): Promise<StudyKindInfo[]>;
+  /** Every study, newest first. */
+  listStudies(): Promise<StudySummary[]>;
+  /** Creates the study's runs as ordinary runs and queues them; the study then drives itself to 'done'. */
+  createStudy(request: CreateStudyRequest): Promise<StudySummary>;
+  /** The report as the data stands now (partial while the study runs). */
+  studyReport(studyId: string): Promise<StudyReport>;
+  /** Stops its training runs (they checkpoint) and any evaluation; resumable. */
+  stopStudy(studyId: string): Promise<StudySummary>;
+  /** Resumes a stopped, interrupted or failed study: its unfinished runs continue, then the evaluations. */
+  resumeStudy(studyId: string): Promise<StudySummary>;
+  /** Writes the export folder (<data>/studies/<id>/export) and returns it; also served as a zip. */
+  exportStudy(studyId: string): Promise<StudyExport>;
 }
 
 export type ApiMethod = keyof StudioApi;
@@ -354,6 +517,13 @@ export const API_METHODS: readonly ApiMethod[] = [
   'stopFollowingReferenceRun',
   'listReferenceFollows',
   'exportForReference',
+  'studyKinds',
+  'listStudies',
+  'createStudy',
+  'studyReport',
+  'stopStudy',
+  'resumeStudy',
+  'exportStudy',
 ] as const;
 
 /** An error reply: the message names the problem and the fix; `field` names a config field when relevant. */

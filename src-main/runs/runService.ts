@@ -30,6 +30,7 @@ import { markInterruptedIfWorkerGone, stopTrainingElsewhere, workerOfRun } from 
 import { removeStaleTempFiles } from './staleTempFiles';
 import { describeDamage, findCheckpointDamage, setAsideDamaged, type CheckpointFile } from './checkpointDamage';
 import { ReferenceInterop } from './referenceInterop';
+import { StudyService } from './studies/studyService';
 import type { FromWorker, JobRequest } from './workerMessages';
 
 export interface RunServiceOptions {
@@ -96,6 +97,48 @@ export class RunService implements P.StudioApi {
       removeStaleTempFiles(runDir(opts.dataDir, r.id), { trainingActive: r.status === 'running' });
     }
     this.reference = new ReferenceInterop({ store, dataDir: opts.dataDir, hub: this.hub, urls: this.urls, emitRun: (id) => this.emitRun(id) });
+    this.studies = new StudyService(store, opts.dataDir, {
+      createRun: (r) => this.createRun(r),
+      startRun: (id) => this.startRun(id),
+      stopRun: (id) => this.stopRun(id),
+      startEvaluation: (s) => this.startEvaluation(s),
+      cancelJob: (id) => this.cancelJob(id),
+      subscribe: (h) => this.subscribe(h),
+      runSummary: (id) => this.summary(id),
+      emit: (e) => this.hub.emit(e),
+    });
+  }
+
+  // ---- studies: sets of ordinary runs with a report (studies/studyService.ts) ----------------------
+
+  private readonly studies: StudyService;
+
+  studyKinds(): Promise<P.StudyKindInfo[]> {
+    return this.studies.studyKinds();
+  }
+
+  listStudies(): Promise<P.StudySummary[]> {
+    return this.studies.listStudies();
+  }
+
+  createStudy(request: P.CreateStudyRequest): Promise<P.StudySummary> {
+    return this.studies.createStudy(request);
+  }
+
+  studyReport(studyId: string): Promise<P.StudyReport> {
+    return this.studies.studyReport(studyId);
+  }
+
+  stopStudy(studyId: string): Promise<P.StudySummary> {
+    return this.studies.stopStudy(studyId);
+  }
+
+  resumeStudy(studyId: string): Promise<P.StudySummary> {
+    return this.studies.resumeStudy(studyId);
+  }
+
+  exportStudy(studyId: string): Promise<P.StudyExport> {
+    return this.studies.exportStudy(studyId);
   }
 
   // ---- the reference code on a cluster: import, follow, export (referenceInterop.ts) ---------------
@@ -825,6 +868,7 @@ export class RunService implements P.StudioApi {
     if (this.closed) return;
     this.closed = true;
     this.reference.close();
+    this.studies.close();
     for (const a of this.active.values()) {
       a.intent ??= a.work.kind === 'train' ? 'stop' : 'cancel';
       a.worker.send({ type: 'stop' });

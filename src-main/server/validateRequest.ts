@@ -7,6 +7,7 @@
  */
 import { API_METHODS, type ApiError, type ApiMethod, type StudioApi } from '../../src-shared/protocol';
 import { runIdProblem, runNameProblem } from '../../src-shared/runId';
+import { studyKindProblem, studySizeProblem } from '../../src-shared/studies';
 
 /** The metric names the store can chart (MetricName in protocol.ts). */
 const METRIC_NAMES: ReadonlySet<string> = new Set([
@@ -28,6 +29,13 @@ function fail(message: string): never {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A study id names a folder like a run id does (<data>/studies/<id>): the same rule. */
+function studyId(v: unknown): string {
+  const problem = runIdProblem(v);
+  if (problem) fail(`studyId ${problem.replace(/'mnist-01'/g, "'importance-sampling-20260101-120000'")} (a study id from listStudies)`);
+  return v as string;
+}
 
 /** Every run id a request carries obeys the one run-id rule (src-shared/runId.ts). */
 function runId(v: unknown, what = 'runId'): string {
@@ -200,6 +208,28 @@ const PARAM_CHECKS: Record<ApiMethod, { max: number; check: (p: unknown[]) => vo
       optional(r.includeImages, (v) => (typeof v === 'boolean' ? v : fail('includeImages must be true or false')));
     },
   },
+  studyKinds: { max: 0, check: () => {} },
+  listStudies: { max: 0, check: () => {} },
+  createStudy: {
+    max: 1,
+    check: ([r]) => {
+      if (!isObject(r)) fail('createStudy takes { kind, size?, name? }');
+      const kindProblem = studyKindProblem(r.kind);
+      if (kindProblem) fail(`kind: ${kindProblem}`);
+      optional(r.size, (v) => {
+        const problem = studySizeProblem(v);
+        return problem ? fail(`size: ${problem}`) : v;
+      });
+      optional(r.name, (v) => {
+        const problem = runNameProblem(v);
+        return problem ? fail(`name ${problem}`) : v;
+      });
+    },
+  },
+  studyReport: { max: 1, check: ([id]) => void studyId(id) },
+  stopStudy: { max: 1, check: ([id]) => void studyId(id) },
+  resumeStudy: { max: 1, check: ([id]) => void studyId(id) },
+  exportStudy: { max: 1, check: ([id]) => void studyId(id) },
 };
 
 const badRequest = (message: string): ApiError => ({ code: 'bad-request', message });

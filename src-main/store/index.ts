@@ -7,3 +7,4 @@ export { SCHEMA_VERSION } from './migrations';
 export { INTERRUPTED_REASON } from './runs';
 export { JOB_INTERRUPTED_REASON } from './jobs';
 export * from './types';
+export { StudiesTable, SCHEMA_STUDIES, type StudyRecord, type StudyRecordStatus, type StudyEvaluationRecord, type NewStudy, type StudyPatch } from './studies';

@@ -22,6 +22,7 @@ import { SamplesTable } from './samples';
 import { StoredPaths } from './storedPaths';
 import type { Clock } from './sql';
 import { StepMetricsTable } from './stepMetrics';
+import { StudiesTable } from './studies';
 import {
   DETAIL_METRICS,
   type CheckpointRecord,
@@ -110,6 +111,8 @@ export class Store {
   readonly samples: SamplesTable;
   readonly evaluations: EvaluationsTable;
   readonly jobs: JobsTable;
+  /** Studies: sets of runs with a report (studies.ts); used through `store.studies.*`. */
+  readonly studies: StudiesTable;
   private readonly appendTx: (runId: string, rows: readonly StepMetricRow[]) => void;
 
   private constructor(
@@ -130,6 +133,7 @@ export class Store {
     this.samples = g(new SamplesTable(db, now, paths));
     this.evaluations = g(new EvaluationsTable(db, now));
     this.jobs = g(new JobsTable(db, now));
+    this.studies = g(new StudiesTable(db, now));
     // The batch and the run's step counter commit together: the Runs view never shows a step whose
     // metrics are not there yet.
     this.appendTx = db.transaction((runId: string, rows: readonly StepMetricRow[]) => {

@@ -64,7 +64,7 @@ const MNIST_QUICK: RunConfigPatch = {
   intervals: { checkpointEvery: 500, evalEvery: 1000, gnsEvery: 100, previewEvery: 250, previewSteps: 25, previewCount: 16 },
 };
 
-function merge(...patches: RunConfigPatch[]): RunConfigPatch {
+export function mergeConfigPatches(...patches: RunConfigPatch[]): RunConfigPatch {
   const out: RunConfigPatch = {};
   for (const p of patches) {
     for (const g of Object.keys(p) as (keyof RunConfigPatch)[]) {
@@ -110,7 +110,7 @@ const PRESET_LIST: readonly Preset[] = [
     title: 'Paper: CIFAR-10 L_hybrid',
     description: 'Nichol & Dhariwal CIFAR-10: 128 ch, 3 blocks, dropout 0.3, cosine T=4000, learned Σ, L_hybrid.',
     config: withDefaults(
-      merge(CIFAR10_PAPER, {
+      mergeConfigPatches(CIFAR10_PAPER, {
         diffusion: { steps: 4000, noiseSchedule: 'cosine', objective: 'hybrid', varianceType: 'learned_range' },
         training: { timestepSampler: 'uniform' },
       }),
@@ -121,7 +121,7 @@ const PRESET_LIST: readonly Preset[] = [
     title: 'Paper: CIFAR-10 L_vlb',
     description: 'Same network trained on L_vlb with the loss-second-moment importance sampler (best NLL).',
     config: withDefaults(
-      merge(CIFAR10_PAPER, {
+      mergeConfigPatches(CIFAR10_PAPER, {
         diffusion: { steps: 4000, noiseSchedule: 'cosine', objective: 'vlb', varianceType: 'learned_range' },
         training: { timestepSampler: 'loss-second-moment' },
       }),
@@ -157,7 +157,7 @@ const PRESET_LIST: readonly Preset[] = [
     // Same data, network, batch and intervals as mnist-quick, so the two runs compare on one chart and
     // differences come from the objective, the schedule and the variance alone.
     config: withDefaults(
-      merge(MNIST_QUICK, {
+      mergeConfigPatches(MNIST_QUICK, {
         diffusion: { steps: 1000, noiseSchedule: 'linear', objective: 'simple', varianceType: 'fixed_large' },
       }),
     ),

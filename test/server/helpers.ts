@@ -16,6 +16,7 @@ import type {
 } from '../../src-shared/protocol';
 import type { StudioBackend } from '../../src-main/server/server';
 import { encodeFrame, OPCODE } from '../../src-main/server/websocket';
+import { listStudyKinds } from '../../src-shared/studies';
 import { listPresets } from '../../src-shared/config/presets';
 import { DEFAULT_RUN_CONFIG, cloneRunConfig } from '../../src-shared/config/runConfig';
 import { validateRunConfig } from '../../src-shared/config/validate';
@@ -394,5 +395,26 @@ export class FakeBackend implements StudioBackend {
   async exportForReference(request: { runId: string }): Promise<never> {
     this.run(request.runId);
     throw Object.assign(new Error('no checkpoint (fake)'), { code: 'bad-request' });
+  }
+  async studyKinds() {
+    return listStudyKinds();
+  }
+  async listStudies() {
+    return [];
+  }
+  async createStudy(): Promise<never> {
+    throw Object.assign(new Error('studies are not served by the fake backend'), { code: 'bad-request' });
+  }
+  async studyReport(id: string): Promise<never> {
+    throw notFound(`study ${id}`);
+  }
+  async stopStudy(id: string): Promise<never> {
+    throw notFound(`study ${id}`);
+  }
+  async resumeStudy(id: string): Promise<never> {
+    throw notFound(`study ${id}`);
+  }
+  async exportStudy(id: string): Promise<never> {
+    throw notFound(`study ${id}`);
   }
 }

@@ -34,6 +34,13 @@ const GOOD: Record<ApiMethod, unknown[][]> = {
   stopFollowingReferenceRun: [['/shared/logs']],
   listReferenceFollows: [[]],
   exportForReference: [[{ runId: 'r', outDir: '/tmp/x' }], [{ runId: 'r', outDir: '/tmp/x', processes: 8, includeImages: false }]],
+  studyKinds: [[]],
+  listStudies: [[]],
+  createStudy: [[{ kind: 'importance-sampling' }], [{ kind: 'noise-schedule', size: 'tiny', name: 'n' }]],
+  studyReport: [['importance-sampling-20261129-170000']],
+  stopStudy: [['s']],
+  resumeStudy: [['s']],
+  exportStudy: [['s']],
 };
 
 const BAD: [string, unknown][] = [
@@ -66,6 +73,11 @@ const BAD: [string, unknown][] = [
   ['followReferenceRun', [{ dir: '/x', intervalSec: 0 }]],
   ['exportForReference', [{ runId: 'r' }]],
   ['exportForReference', [{ runId: 'r', outDir: '/x', processes: 0 }]],
+  ['createStudy', [{ kind: 'noise' }]],
+  ['createStudy', [{ kind: 'noise-schedule', size: 'huge' }]],
+  ['createStudy', [{ kind: 'noise-schedule', name: 3 }]],
+  ['studyReport', ['../x']],
+  ['resumeStudy', []],
   ['listRuns', null],
   ['listRuns', 'x'],
   ['toString', []],

@@ -1,0 +1,80 @@
+/**
+ * Fewer sampling steps (paper §4, Figure 8): L_simple with a fixed Σ (β_t, as Ho et al.) vs L_hybrid with the
+ * learned Σ, both on the cosine schedule; sample quality at K respaced steps.
+ */
+import type { StudyDefinition } from './definition';
+import { FULL_BASE, FULL_STEP_SECONDS, minutesOf, QUICK_BASE, TINY_BASE } from './networks';
+
+/*
+ * Full size, expected duration: 2 runs × 2000 steps × 0.5 s/step = 2000 s (33 min) of training, ~1 min per
+ * run of snapshots, previews and start-up; the quality phase samples 64 images at K = 10, 25, 50, 100 and
+ * T = 500 steps: 685 forward passes of 64 images (≈ 0.4 s each) ≈ 4.6 min per run ≈ 9 min, plus the
+ * classifier's first training (~3 min). Total ≈ 47 min. T = 500 rather than 1000 keeps the K = T point
+ * (most of the sampling time) inside the hour.
+ */
+const FULL_STEPS = 2000;
+const QUICK_STEPS = 500;
+const QUICK_STEP_SECONDS = 0.15;
+
+export const SAMPLING_STEPS: StudyDefinition = {
+  kind: 'sampling-steps',
+  title: 'Fewer sampling steps: learned vs fixed Σ',
+  description:
+    'L_simple with fixed Σ = β_t vs L_hybrid with learned Σ (cosine schedule for both): sample quality at K = 10, 25, 50, 100 and T ' +
+    'respaced ancestral steps (Figure 8).',
+  claims: [
+    {
+      id: 'learned-sigma-few-steps',
+      figure: 'Figure 8',
+      quote: 'our L_hybrid models with learned sigmas maintain high sample quality ... with far fewer sampling steps, while the L_simple models with fixed sigmas degrade (§4)',
+      test: 'FID (studio classifier features) of the L_hybrid/learned-Σ run below the L_simple/fixed-Σ run at K = 25 and K = 50',
+    },
+    {
+      id: 'learned-sigma-holds-quality',
+      figure: 'Figure 8',
+      quote: 'With this model, 100 sampling steps is sufficient to achieve near-optimal FIDs (§4)',
+      test: 'how much the L_hybrid run’s FID at K = 50 rises over its FID at K = T, compared with the L_simple run’s rise',
+    },
+  ],
+  runs: [
+    {
+      key: 'simple-fixed',
+      label: 'L_simple, fixed Σ (β)',
+      differs: 'objective = simple, varianceType = fixed_large',
+      patch: { diffusion: { objective: 'simple', varianceType: 'fixed_large' } },
+    },
+    {
+      key: 'hybrid-learned',
+      label: 'L_hybrid, learned Σ',
+      differs: 'objective = hybrid, varianceType = learned_range',
+      patch: { diffusion: { objective: 'hybrid', varianceType: 'learned_range' } },
+    },
+  ],
+  sizes: {
+    tiny: {
+      size: 'tiny',
+      base: { ...TINY_BASE, diffusion: { ...TINY_BASE.diffusion, steps: 20 }, intervals: { ...TINY_BASE.intervals, checkpointEvery: 5, evalEvery: 5, gnsEvery: 0, previewEvery: 10 } },
+      steps: 10,
+      expectedMinutes: 1,
+      description: '16 px MNIST, C=32, T=20, batch 4, 10 steps per run (seconds)',
+      evaluation: { quality: { count: 8, steps: [5, 10, 20] } },
+    },
+    quick: {
+      size: 'quick',
+      base: { ...QUICK_BASE, diffusion: { ...QUICK_BASE.diffusion, steps: 200 }, intervals: { ...QUICK_BASE.intervals, checkpointEvery: 250, evalEvery: 250, gnsEvery: 0, previewEvery: 500 } },
+      steps: QUICK_STEPS,
+      // 2 × 500 × 0.15 s = 150 s; quality 2 × (10+25+50+100+200 passes of 64 at 16 px ≈ 0.1 s) ≈ 80 s; classifier ~3 min.
+      expectedMinutes: minutesOf(2, QUICK_STEPS, QUICK_STEP_SECONDS, 60 + 80 + 180),
+      description: `16 px MNIST, C=32, T=200, batch 16, ${QUICK_STEPS} steps per run`,
+      evaluation: { quality: { count: 64, steps: [10, 25, 50, 100, 200] } },
+    },
+    full: {
+      size: 'full',
+      base: { ...FULL_BASE, diffusion: { ...FULL_BASE.diffusion, steps: 500 }, intervals: { ...FULL_BASE.intervals, checkpointEvery: 500, evalEvery: 500, gnsEvery: 0, previewEvery: 1000 } },
+      steps: FULL_STEPS,
+      expectedMinutes: minutesOf(2, FULL_STEPS, FULL_STEP_SECONDS, 2 * 60 + 2 * 275 + 180),
+      description: `32 px MNIST, C=32 (mult 1,2,2), T=500, batch 16, ${FULL_STEPS} steps per run`,
+      evaluation: { quality: { count: 64, steps: [10, 25, 50, 100, 500] } },
+    },
+  },
+};
