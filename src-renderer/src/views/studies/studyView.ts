@@ -4,7 +4,7 @@
  * one colour per run of the study, the same in every chart of the report.
  */
 import type { StudyChart, StudyRunInfo, StudyStatus, VerdictOutcome } from '../../../../src-shared/protocol';
-import { colorAt } from '../../../../src-shared/chartPalette';
+import { colorOfRun } from '../../../../src-shared/chartPalette';
 import type { ChartSeries } from '../../charts/types';
 
 export type StudyAction = 'stop' | 'resume';
@@ -44,17 +44,15 @@ const MARK_POINTS_UP_TO = 20;
  * "cosine" is orange in every chart); a line of no run (a reference) is grey and dashed.
  */
 export function studyChartSeries(chart: StudyChart, runs: StudyRunInfo[]): ChartSeries[] {
-  return chart.series.map((s) => {
-    const index = s.runKey === null ? -1 : runs.findIndex((r) => r.key === s.runKey);
-    return {
-      label: s.label,
-      x: s.x,
-      y: s.y,
-      color: index >= 0 ? colorAt(index) : '#999999',
-      dashed: s.runKey === null,
-      points: s.x.length <= MARK_POINTS_UP_TO,
-    };
-  });
+  const keys = runs.map((r) => r.key);
+  return chart.series.map((s) => ({
+    label: s.label,
+    x: s.x,
+    y: s.y,
+    color: colorOfRun(s.runKey, keys),
+    dashed: s.runKey === null,
+    points: s.x.length <= MARK_POINTS_UP_TO,
+  }));
 }
 
 /** The share done of a study's run, 0…1, or null when it has no step limit. */
