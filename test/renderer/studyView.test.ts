@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StudyChart, StudyRunInfo } from '../../src-shared/protocol';
 import { PALETTE } from '../../src-shared/chartPalette';
-import { aboutMinutes, runProgress, studyActions, studyChartSeries, studyIsActive, verdictStatus } from '../../src-renderer/src/views/studies/studyView';
+import { aboutMinutes, runProgress, runsStillStopping, studyActions, studyChartSeries, studyIsActive, verdictStatus } from '../../src-renderer/src/views/studies/studyView';
 
 const runs: StudyRunInfo[] = [
   { key: 'linear', label: 'linear', runId: 'r1', status: 'done', step: 100, maxSteps: 100 },
@@ -58,5 +58,17 @@ describe('report charts', () => {
     expect(verdictStatus('not enough data')).toBe('paused');
     expect(runProgress(runs[1])).toBeCloseTo(0.25);
     expect(runProgress({ ...runs[1], maxSteps: null })).toBeNull();
+  });
+});
+
+describe('resume after stop', () => {
+  it('waits for runs still running in a stopped study, and for nothing in an active one', () => {
+    const now = [
+      { label: 'linear', status: 'running' as const },
+      { label: 'cosine', status: 'stopped' as const },
+    ];
+    expect(runsStillStopping('stopped', now)).toEqual(['linear']);
+    expect(runsStillStopping('stopped', [{ label: 'cosine', status: 'stopped' }])).toEqual([]);
+    expect(runsStillStopping('training', now)).toEqual([]);
   });
 });

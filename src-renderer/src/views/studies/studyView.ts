@@ -16,6 +16,16 @@ export function studyActions(status: StudyStatus): StudyAction[] {
   return [];
 }
 
+/**
+ * After Stop, a run keeps training until it has written its checkpoint; resuming the study before that would leave
+ * the run to stop afterwards and halt the study again. Returns the labels of the runs still running in a study that
+ * is not active (Resume waits for them), or [] when there is nothing to wait for.
+ */
+export function runsStillStopping(status: StudyStatus, runs: { label: string; status: StudyRunInfo['status'] }[]): string[] {
+  if (studyIsActive(status)) return [];
+  return runs.filter((r) => r.status === 'running').map((r) => r.label);
+}
+
 /** Whether the study still changes by itself (the report page follows it). */
 export function studyIsActive(status: StudyStatus): boolean {
   return status === 'training' || status === 'evaluating';
