@@ -21,6 +21,7 @@ const COMMANDS: Record<string, { load: () => Promise<Run>; summary: string }> = 
   import: { load: () => import('./commands/import').then((m) => m.importCommand), summary: 'make a run of a reference (PyTorch) log directory or .pt checkpoint' },
   'export-reference': { load: () => import('./commands/exportReference').then((m) => m.exportReferenceCommand), summary: 'write a run as .pt files, image folder and launch.sh for the reference code on a cluster' },
   follow: { load: () => import('./commands/follow').then((m) => m.followCommand), summary: "watch a reference run's log directory and add its progress and checkpoints as they appear" },
+  study: { load: () => import('./commands/study').then((m) => m.studyCommand), summary: "run one of the paper's studies (several runs + a report with verdicts), list or resume them" },
   serve: { load: () => import('./commands/serve').then((m) => m.serveCommand), summary: 'the studio in a browser: web face on 127.0.0.1 with a token URL' },
 };
 

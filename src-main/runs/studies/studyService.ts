@@ -19,17 +19,10 @@ import type { StudyHost } from './studyHost';
 import { buildStudyReport } from './studyReport';
 import { writeStudyExport } from './studyExport';
 import { studyFolder } from './studyFiles';
+import { describeEvaluation, driverGone, studySummary } from './studySummary';
 
 const ACTIVE: ReadonlySet<string> = new Set(['training', 'evaluating']);
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export class StudyService {
   private readonly unsubscribe: () => void;
@@ -293,7 +286,7 @@ export class StudyService {
 
   /** An active study whose driving process is gone becomes interrupted. */
   private checkDriver(s: StudyRecord): StudyRecord {
-    if (!ACTIVE.has(s.status) || s.ownerPid === process.pid || (s.ownerPid !== null && processAlive(s.ownerPid))) return s;
+    if (!driverGone(s)) return s;
     try {
       return this.store.studies.update(s.id, { status: 'interrupted', error: 'the studio process that ran it ended; resume the study to continue' });
     } catch {
@@ -302,33 +295,7 @@ export class StudyService {
   }
 
   summary(s: StudyRecord): P.StudySummary {
-    const def = getStudyDefinition(s.kind as P.StudyKind);
-    const runs: P.StudyRunInfo[] = s.runs.map((r) => {
-      const spec = def.runs.find((x) => x.key === r.key);
-      const run = this.host.runSummary(r.runId);
-      return { key: r.key, label: spec?.label ?? r.key, runId: r.runId, status: run?.status ?? 'missing', step: run?.step ?? 0, maxSteps: run?.maxSteps ?? null };
-    });
-    const totalSteps = runs.reduce((a, r) => a + (r.maxSteps ?? 0), 0);
-    const doneSteps = runs.reduce((a, r) => a + Math.min(r.step, r.maxSteps ?? r.step), 0);
-    const trainFrac = totalSteps > 0 ? doneSteps / totalSteps : 0;
-    const plan = def.sizes[s.size as P.StudySize]?.evaluation ?? {};
-    const hasEvaluations = Boolean(plan.nllImages || plan.quality);
-    const evalFrac = s.evaluations.length ? s.evaluations.filter((e) => e.status === 'done').length / s.evaluations.length : s.status === 'done' ? 1 : 0;
-    const progress = s.status === 'done' ? 1 : hasEvaluations ? 0.85 * trainFrac + 0.15 * evalFrac : trainFrac;
-    return {
-      id: s.id,
-      name: s.name,
-      kind: s.kind as P.StudyKind,
-      title: def.title,
-      size: s.size as P.StudySize,
-      status: s.status,
-      phase: describePhase(s, runs),
-      progress,
-      error: s.error,
-      createdAt: s.createdAt,
-      finishedAt: s.finishedAt,
-      runs,
-    };
+    return studySummary(s, (runId) => this.host.runSummary(runId));
   }
 
   private emit(studyId: string): P.StudySummary {
@@ -338,31 +305,3 @@ export class StudyService {
   }
 }
 
-function describeEvaluation(e: StudyEvaluationRecord, s: StudyRecord): string {
-  const runId = s.runs.find((r) => r.key === e.runKey)?.runId ?? e.runKey;
-  return `the ${e.kind === 'nll' ? 'NLL evaluation' : 'quality measurement'} of run ${runId} at step ${e.checkpointStep}`;
-}
-
-function describePhase(s: StudyRecord, runs: P.StudyRunInfo[]): string {
-  switch (s.status) {
-    case 'training': {
-      const i = runs.findIndex((r) => r.status === 'running');
-      if (i < 0) return `training: ${runs.filter((r) => r.status === 'done').length} of ${runs.length} runs done, the next is queued`;
-      const r = runs[i];
-      return `training ${i + 1} of ${runs.length}: ${r.label} (step ${r.step}${r.maxSteps ? ` of ${r.maxSteps}` : ''})`;
-    }
-    case 'evaluating': {
-      const done = s.evaluations.filter((e) => e.status === 'done').length;
-      const next = s.evaluations.find((e) => e.status !== 'done');
-      return `evaluating ${done + 1} of ${s.evaluations.length}${next ? `: ${describeEvaluation(next, s)}` : ''}`;
-    }
-    case 'done':
-      return 'done: the report is complete';
-    case 'stopped':
-      return 'stopped: resume it to continue';
-    case 'interrupted':
-      return 'interrupted: resume it to continue';
-    default:
-      return 'failed';
-  }
-}
