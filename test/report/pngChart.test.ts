@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeOwnPng, readPngText, type PngImage } from '../../src-main/imageio/png';
-import { lineChartPng, renderLineChart, type LineChartSpec } from '../../src-main/report/pngChart';
+import { lineChartPng, renderLineChart, thinToColumns, type LineChartSpec } from '../../src-main/report/pngChart';
 import { FONT_ASCENT, glyphOf, hasGlyph } from '../../src-main/report/bitmapFont';
 import { measureText, parseHexColor, Raster, type Rect, type Rgb } from '../../src-main/report/raster';
 import { PALETTE } from '../../src-shared/chartPalette';
@@ -214,6 +214,25 @@ describe('line chart PNG', () => {
     const xs = Array.from({ length: 50 }, (_, i) => i);
     const long = renderLineChart({ title: 'long', x: { title: 'x' }, y: { title: 'y' }, scale: 4, series: [{ name: 'l', x: xs, y: xs.map(() => 1) }] });
     expect(near(at(long, 20, 1, 0, 10), WHITE, 30)).toBe(true);
+  });
+
+  it('draws a dense curve from the extremes of each pixel column, keeping its peaks', () => {
+    // 20,000 points alternating between 0 and 1, with one spike to 3 at point 12,345.
+    const n = 20_000;
+    const xs = Array.from({ length: n }, (_, i) => i);
+    const ys = xs.map((i) => (i === 12_345 ? 3 : i % 2));
+    const pts = xs.map((x, i) => [x / 20, 100 - ys[i] * 10] as [number, number]);
+    const thin = thinToColumns(pts);
+    expect(thin.length).toBeLessThanOrEqual(4 * 1000);
+    const cols = new Map<number, number[]>();
+    for (const [x, y] of pts) cols.set(Math.floor(x), [...(cols.get(Math.floor(x)) ?? []), y]);
+    for (const [col, yv] of cols) {
+      const kept = thin.filter(([x]) => Math.floor(x) === col).map(([, y]) => y);
+      expect(Math.min(...kept)).toBe(Math.min(...yv));
+      expect(Math.max(...kept)).toBe(Math.max(...yv));
+    }
+    const chart = renderLineChart({ title: 'dense', x: { title: 'x' }, y: { title: 'y' }, series: [{ name: 's', x: xs, y: ys }] });
+    expect(pixel(chart.image, chart.xToPx(12_345), chart.yToPx(2.9))).toEqual(parseHexColor(PALETTE[0]));
   });
 
   it('writes "no data" in an empty chart and still draws its axes', () => {
