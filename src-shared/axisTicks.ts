@@ -46,11 +46,18 @@ function dedupe(values: number[]): number[] {
   return out;
 }
 
-/** A "nice" step (1, 2, 2.5 or 5 × 10^k) near `range / target`. */
-export function niceStep(range: number, target: number): number {
+/**
+ * A "nice" step (1, 2, 2.5 or 5 × 10^k) near `range / target`. For whole-number data (diffusion steps t, training
+ * steps) only whole steps of 1, 2 or 5 × 10^k, so no tick falls between two values the data can take.
+ */
+export function niceStep(range: number, target: number, integer = false): number {
   const raw = range / Math.max(1, target);
   const mag = 10 ** Math.floor(Math.log10(raw));
   const m = raw / mag;
+  if (integer) {
+    if (raw <= 1) return 1;
+    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * mag;
+  }
   const nice = m <= 1 ? 1 : m <= 2 ? 2 : m <= 2.5 ? 2.5 : m <= 5 ? 5 : 10;
   return nice * mag;
 }
@@ -67,7 +74,7 @@ export interface LinearAxis {
  * About `target` ticks over [lo, hi]. Ends the caller fixes are kept as given; the others are widened to the next
  * whole step so the extreme values sit on gridlines. An empty range (one value) is widened around it.
  */
-export function linearAxis(lo: number, hi: number, target: number, fixed: { min?: number; max?: number } = {}): LinearAxis {
+export function linearAxis(lo: number, hi: number, target: number, fixed: { min?: number; max?: number } = {}, integer = false): LinearAxis {
   let a = fixed.min ?? lo;
   let b = fixed.max ?? hi;
   if (!(b > a)) {
@@ -75,7 +82,7 @@ export function linearAxis(lo: number, hi: number, target: number, fixed: { min?
     if (fixed.min === undefined) a -= pad;
     if (fixed.max === undefined || !(b > a)) b = a + 2 * pad;
   }
-  const step = niceStep(b - a, target);
+  const step = niceStep(b - a, target, integer);
   const min = fixed.min ?? Math.floor(a / step + 1e-9) * step;
   const max = fixed.max ?? Math.ceil(b / step - 1e-9) * step;
   const ticks: number[] = [];

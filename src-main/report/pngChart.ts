@@ -112,33 +112,42 @@ function drawable(v: number, log: boolean): boolean {
   return Number.isFinite(v) && (!log || v > 0);
 }
 
-function dataRange(spec: LineChartSpec, pick: 'x' | 'y'): [number, number] | null {
+interface DataRange {
+  lo: number;
+  hi: number;
+  /** Every value a whole number (steps, t): ticks then fall on whole numbers too. */
+  integer: boolean;
+}
+
+function dataRange(spec: LineChartSpec, pick: 'x' | 'y'): DataRange | null {
   const log = { x: !!spec.x.log, y: !!spec.y.log };
   let lo = Infinity;
   let hi = -Infinity;
+  let integer = true;
   for (const s of spec.series) {
     for (let i = 0; i < s.x.length; i++) {
       if (!drawable(s.x[i], log.x) || !drawable(s.y[i], log.y)) continue;
       const v = s[pick][i];
       if (v < lo) lo = v;
       if (v > hi) hi = v;
+      if (!Number.isInteger(v)) integer = false;
     }
   }
-  return lo <= hi ? [lo, hi] : null;
+  return lo <= hi ? { lo, hi, integer } : null;
 }
 
 /** A linear axis widened to whole steps (y), or fitted to the data (x: a 4,450-step run ends at 4,450, not 5,000). */
-function linearScale(range: [number, number] | null, a: ChartAxisSpec, target: number, fitData: boolean): AxisScale {
-  const [lo, hi] = range ?? [0, 1];
+function linearScale(range: DataRange | null, a: ChartAxisSpec, target: number, fitData: boolean): AxisScale {
+  const { lo, hi, integer } = range ?? { lo: 0, hi: 1, integer: false };
   const fixed = fitData && hi > lo ? { min: a.min ?? lo, max: a.max ?? hi } : { min: a.min, max: a.max };
-  const axis = linearAxis(lo, hi, target, fixed);
+  const axis = linearAxis(lo, hi, target, fixed, integer && hi > lo);
   const ticks = axis.ticks.filter((v) => v >= axis.min - 1e-9 * axis.step && v <= axis.max + 1e-9 * axis.step);
   return { min: axis.min, max: axis.max, log: false, ticks: ticks.map((v) => ({ value: v, label: linearTickLabel(v, axis.step) })) };
 }
 
 /** A log axis: the data's decades padded by 4% of the span, round ticks (1, 2, 5 × 10^k), or linear ones inside a narrow range. */
-function logScale(range: [number, number] | null, a: ChartAxisSpec, target: number): AxisScale {
-  let [lo, hi] = range ?? [1, 10];
+function logScale(range: DataRange | null, a: ChartAxisSpec, target: number): AxisScale {
+  let [lo, hi] = range ? [range.lo, range.hi] : [1, 10];
   let la = Math.log10(lo);
   let lb = Math.log10(hi);
   if (lb - la < 1e-9) {

@@ -131,6 +131,10 @@ describe('line chart PNG', () => {
     // Labels of decimal steps carry the decimals the step needs.
     const fine = renderLineChart({ ...twoLines, series: [{ name: 'a', x: [0, 1], y: [0.11, 0.19] }] });
     expect(fine.yTicks.map((t) => t.label)).toContain('0.15');
+    // Whole-number data (diffusion steps 0…19) get whole-number ticks: no 2.5, 7.5.
+    const t = Array.from({ length: 20 }, (_, i) => i);
+    const whole = renderLineChart({ ...twoLines, series: [{ name: 'terms', x: t, y: t.map((i) => i * 0.1) }] });
+    expect(whole.xTicks.map((k) => k.label)).toEqual(['0', '5', '10', '15']);
   });
 
   it('spaces decades evenly on a log y axis and labels them compactly', () => {
