@@ -13,6 +13,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StudyReport } from '../../src-shared/protocol';
 import { decodeOwnPng } from '../../src-main/imageio/png';
+import { readZip } from '../../src-main/imageio/unzip';
 import { CHROMIUM, openStudioPage, reportFailures, startStudio, type Studio } from './studioHarness';
 
 const KIND = 'noise-schedule';
@@ -123,6 +124,14 @@ describe.skipIf(!existsSync(CHROMIUM))('a tiny study from the Studies view to it
     for (const l of lines) expect(md).toContain(l.trim());
     for (const id of chartIds) expect(md).toContain(`(${id}.png)`);
     await studio.shot('study-exported');
+
+    // The web face offers the same folder as a .zip download.
+    const href = await page.getByTestId('study-export-zip').getAttribute('href');
+    const zip = await page.request.get(new URL(href!, page.url()).toString());
+    expect(zip.status(), href!).toBe(200);
+    const entries = readZip(await zip.body());
+    expect(entries.map((e) => e.name).sort()).toEqual([...files].sort());
+    expect(entries.find((e) => e.name === 'report.md')!.data.toString('utf8')).toBe(md);
 
     // The study is listed as done in the Studies view, with its runs.
     await page.getByTestId('nav-studies').click();
