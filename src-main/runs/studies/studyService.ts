@@ -42,8 +42,20 @@ export class StudyService {
     this.unsubscribe = host.subscribe((e) => this.onEvent(e));
   }
 
+  /**
+   * The service is closing (its workers checkpoint and stop): the studies it drives stop with it, resumable
+   * by any later process.
+   */
   close(): void {
     this.unsubscribe();
+    for (const s of this.store.studies.list()) {
+      if (!ACTIVE.has(s.status) || s.ownerPid !== process.pid) continue;
+      try {
+        this.store.studies.update(s.id, { status: 'stopped', ownerPid: null, error: 'the studio closed while it ran: resume the study to continue' });
+      } catch {
+        // a store that cannot be written: the next start-up finds the driver gone and shows it interrupted
+      }
+    }
   }
 
   async studyKinds(): Promise<P.StudyKindInfo[]> {
@@ -141,10 +153,9 @@ export class StudyService {
     // Failed evaluations are tried again; the others keep their results.
     const evaluations = s.evaluations.map((e) => (e.status === 'failed' || (e.status === 'queued' && e.jobId === null) ? { ...e, status: 'pending' as const, jobId: null, error: null } : e));
     this.store.studies.update(studyId, { status: unfinished.length ? 'training' : 'evaluating', ownerPid: process.pid, error: null, finishedAt: null, evaluations });
-    for (const r of unfinished) {
-      const run = this.host.runSummary(r.runId)!;
-      if (run.status !== 'queued' && run.status !== 'running') await this.host.startRun(r.runId);
-    }
+    // startRun leaves a run this service already trains or queues alone, and takes over one that the
+    // database shows queued or running for a process that is gone.
+    for (const r of unfinished) await this.host.startRun(r.runId);
     this.schedule(studyId);
     return this.emit(studyId);
   }
