@@ -5,7 +5,7 @@ import { defaultRunId, describeCost, nameRunsIn } from '../../src-renderer/src/l
 import { jobEtaSeconds } from '../../src-renderer/src/lib/jobEta';
 import { noPreviewsNote } from '../../src-renderer/src/views/detail/previewNote';
 import { inFormWords } from '../../src-renderer/src/views/newrun/formWords';
-import { labelDigits, logTickLabel, thinLogTicks } from '../../src-renderer/src/charts/logTicks';
+import { labelDigits, logTickLabel, thinLogTicks } from '../../src-shared/axisTicks';
 import { smoothEma } from '../../src-renderer/src/charts/smooth';
 import { parseNumber, parseNumberList } from '../../src-renderer/src/views/newrun/fields';
 import { damageText, resumeFromGoodLabel } from '../../src-renderer/src/views/detail/checkpointDamage';

@@ -21,9 +21,4 @@ Chart.defaults.font.size = 11;
 
 export { Chart };
 
-/** A calm, colour-blind-friendly palette (Okabe–Ito, without yellow which vanishes on white). */
-export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#56B4E9', '#E69F00', '#000000', '#999999'];
-
-export function colorAt(i: number): string {
-  return PALETTE[i % PALETTE.length];
-}
+export { PALETTE, colorAt } from '../../../src-shared/chartPalette';

@@ -7,4 +7,6 @@ export interface ChartSeries {
   dashed?: boolean;
   /** Line width in px (default 1.5). */
   width?: number;
+  /** Mark each point (for series of a few measurements, e.g. quality at K sampling steps). */
+  points?: boolean;
 }

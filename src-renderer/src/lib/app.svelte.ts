@@ -14,12 +14,15 @@ export interface NavTarget {
   runId?: string | null;
   /** Gallery: highlight a set (e.g. a job's result). */
   setId?: number | null;
+  /** The study whose report to open. */
+  studyId?: string | null;
 }
 
 class AppState {
   view: ViewId = $state('runs');
   runId: string | null = $state(null);
   setId: number | null = $state(null);
+  studyId: string | null = $state(null);
   connection: ConnectionState = $state('connecting');
   /** Whether the connection was ever open, so 'closed' after that reads as "reconnecting". */
   everOpen = $state(false);
@@ -58,13 +61,14 @@ class AppState {
   private resolve(target: NavTarget): Route {
     // The gallery is filtered to a run only when asked to (a sample set's "open in gallery"), not by the nav.
     const sticky = target.view === 'gallery' ? null : this.runId;
-    return { view: target.view, runId: target.runId !== undefined ? target.runId : sticky, setId: target.setId ?? null };
+    return { view: target.view, runId: target.runId !== undefined ? target.runId : sticky, setId: target.setId ?? null, studyId: target.studyId ?? null };
   }
 
   private apply(route: Route): void {
     this.view = route.view;
     if (route.runId !== null || route.view === 'run-detail') this.runId = route.runId;
     this.setId = route.setId;
+    this.studyId = route.studyId;
   }
 }
 

@@ -9,16 +9,20 @@
  *   #/sample?run=<id>           Sample, opened on a run
  *   #/evaluate?run=<id>
  *   #/gallery[?run=<id>&set=N]  the gallery, filtered to a run and highlighting a set
+ *   #/studies                   the built-in studies and the studies launched
+ *   #/studies/<id>              a study's report
  *
  * Pure functions: the app state (app.svelte.ts) applies them to `location`.
  */
 
-export type ViewId = 'runs' | 'new-run' | 'run-detail' | 'sample' | 'gallery' | 'evaluate';
+export type ViewId = 'runs' | 'new-run' | 'run-detail' | 'sample' | 'gallery' | 'evaluate' | 'studies' | 'study';
 
 export interface Route {
   view: ViewId;
   runId: string | null;
   setId: number | null;
+  /** The study whose report is open ('study' only). */
+  studyId: string | null;
 }
 
 const PLAIN_VIEWS: Record<string, ViewId> = {
@@ -27,6 +31,7 @@ const PLAIN_VIEWS: Record<string, ViewId> = {
   sample: 'sample',
   gallery: 'gallery',
   evaluate: 'evaluate',
+  studies: 'studies',
 };
 
 /** The route a hash names; anything unknown (or empty) is the runs table. */
@@ -38,12 +43,14 @@ export function parseRoute(hash: string): Route {
   const run = params.get('run') || null;
   const setText = params.get('set');
   const set = setText !== null && /^\d+$/.test(setText) ? Number(setText) : null;
-  if (path[0] === 'runs' && path.length === 2) return { view: 'run-detail', runId: safeDecode(path[1]), setId: null };
+  const none = { runId: null, setId: null, studyId: null };
+  if (path[0] === 'runs' && path.length === 2) return { ...none, view: 'run-detail', runId: safeDecode(path[1]) };
+  if (path[0] === 'studies' && path.length === 2) return { ...none, view: 'study', studyId: safeDecode(path[1]) };
   const view = path.length === 1 ? PLAIN_VIEWS[path[0]] : undefined;
-  if (!view) return { view: 'runs', runId: null, setId: null };
-  if (view === 'sample' || view === 'evaluate') return { view, runId: run, setId: null };
-  if (view === 'gallery') return { view, runId: run, setId: set };
-  return { view, runId: null, setId: null };
+  if (!view) return { ...none, view: 'runs' };
+  if (view === 'sample' || view === 'evaluate') return { ...none, view, runId: run };
+  if (view === 'gallery') return { ...none, view, runId: run, setId: set };
+  return { ...none, view };
 }
 
 /** The hash of a route: only what the view reads, so equal places have equal URLs. */
@@ -55,6 +62,8 @@ export function formatRoute(route: Route): string {
     case 'sample':
     case 'evaluate':
       return run ? `#/${route.view}?run=${run}` : `#/${route.view}`;
+    case 'study':
+      return route.studyId ? `#/studies/${encodeURIComponent(route.studyId)}` : '#/studies';
     case 'gallery': {
       const parts = [run ? `run=${run}` : '', route.setId !== null ? `set=${route.setId}` : ''].filter(Boolean);
       return parts.length ? `#/gallery?${parts.join('&')}` : '#/gallery';
