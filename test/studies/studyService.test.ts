@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StudySummary } from '../../src-shared/protocol';
 import { fmt, median } from '../../src-shared/studies/verdicts';
+import { readZip } from '../../src-main/imageio/unzip';
 import { startHarness, type Harness } from '../runs/serviceHarness';
 
 let h: Harness | undefined;
@@ -78,13 +79,26 @@ describe('studies in the run service', () => {
 
     const exported = await h.service.exportStudy(created.id);
     expect(exported.folder).toBe(path.join(h.dataDir, 'studies', created.id, 'export'));
-    expect(exported.files).toEqual(expect.arrayContaining(['report.md', 'report.json', 'verdicts.csv', 'loss.csv', 'nll.csv', 'gns.csv', 'runs.table.csv']));
+    expect(exported.files).toEqual(expect.arrayContaining(['report.md', 'report.json', 'verdicts.csv', 'loss.csv', 'nll.csv', 'gns.csv', 'summary.table.csv']));
     const md = readFileSync(path.join(exported.folder, 'report.md'), 'utf8');
-    for (const v of report.verdicts) expect(md).toContain(v.line);
+    for (const v of report.verdicts) expect(md).toContain(`**${v.outcome}** (${v.figure}): ${v.line}`);
+    // Every chart as a PNG the report links to.
+    for (const c of report.charts) {
+      const png = readFileSync(path.join(exported.folder, `${c.id}.png`));
+      expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      expect(md).toContain(`](${c.id}.png)`);
+    }
+    const verdictRows = readFileSync(path.join(exported.folder, 'verdicts.csv'), 'utf8').trim().split('\n');
+    expect(verdictRows).toHaveLength(1 + 3);
+    expect(verdictRows[3]).toMatch(/^vlb-noisier-gradients,Figure 7,(holds|does not hold),"?uniform L_vlb gradient noise scale above L_hybrid/);
     const nllCsv = readFileSync(path.join(exported.folder, 'nll.csv'), 'utf8').trim().split('\n');
     expect(nllCsv[0]).toBe('series,training step,NLL (bits/dim)');
     expect(nllCsv).toHaveLength(1 + 6);
     expect(JSON.parse(readFileSync(path.join(exported.folder, 'report.json'), 'utf8')).verdicts).toEqual(report.verdicts);
+    // The web face's download: the same files in one zip.
+    const zipped = readZip(await h.service.exportStudyZip(created.id));
+    expect(zipped.map((e) => e.name).sort()).toEqual(exported.files);
+    expect(zipped.find((e) => e.name === 'report.md')!.data.toString('utf8')).toBe(md);
   }, 600_000);
 
   it('stops a study mid-way and resumes it in a new service: unfinished runs continue from their checkpoints', async () => {

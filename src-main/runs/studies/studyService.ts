@@ -7,6 +7,8 @@
  * A study is driven by the process that created or last resumed it (its queue holds the runs): that
  * process's pid is stored, and a study whose driver is gone is shown, and stored, as interrupted.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type * as P from '../../../src-shared/protocol';
 import { validateRunConfig } from '../../../src-shared/config/validate';
 import { runNameProblem } from '../../../src-shared/runId';
@@ -18,6 +20,8 @@ import { newStudyId, studyRunId } from './studyIds';
 import type { StudyHost } from './studyHost';
 import { buildStudyReport } from './studyReport';
 import { writeStudyExport } from './studyExport';
+import { studyChartPng } from '../../report/studyChartPng';
+import { createZip } from '../../imageio/zip';
 import { studyFolder } from './studyFiles';
 import { describeEvaluation, driverGone, studySummary } from './studySummary';
 
@@ -116,7 +120,13 @@ export class StudyService {
 
   async exportStudy(studyId: string): Promise<P.StudyExport> {
     const report = await this.studyReport(studyId);
-    return writeStudyExport(report, studyFolder(this.dataDir, studyId));
+    const runKeys = report.study.runs.map((r) => r.key);
+    return writeStudyExport(report, studyFolder(this.dataDir, studyId), (chart) => studyChartPng(chart, runKeys));
+  }
+
+  async exportStudyZip(studyId: string): Promise<Buffer> {
+    const exported = await this.exportStudy(studyId);
+    return createZip(exported.files.map((name) => ({ name, data: readFileSync(path.join(exported.folder, name)) })));
   }
 
   async stopStudy(studyId: string): Promise<P.StudySummary> {
