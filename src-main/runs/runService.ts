@@ -141,6 +141,11 @@ export class RunService implements P.StudioApi {
     return this.studies.exportStudy(studyId);
   }
 
+  /** The export folder as one zip (the web face's download). */
+  exportStudyZip(studyId: string): Promise<Buffer> {
+    return this.studies.exportStudyZip(studyId);
+  }
+
   // ---- the reference code on a cluster: import, follow, export (referenceInterop.ts) ---------------
 
   private readonly reference: ReferenceInterop;

@@ -23,6 +23,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ServerMessage, StudioApi, StudioEvent } from '../../src-shared/protocol';
+import { runIdProblem } from '../../src-shared/runId';
 import { contentType, IMAGE_EXTENSIONS, safeJoin } from './staticFiles';
 import { handleRequest, toApiError } from './validateRequest';
 import { acceptWebSocket, refuseUpgrade, type WebSocketConnection } from './websocket';
@@ -34,6 +35,8 @@ export interface StudioBackend extends StudioApi {
   resolveFile(urlPath: string): string | null;
   /** A zip of the set's PNGs and manifest.json. */
   exportSampleSetZip(setId: number): Promise<Buffer>;
+  /** A zip of a study's export folder (report.md, CSV, JSON, PNG charts), written fresh. */
+  exportStudyZip(studyId: string): Promise<Buffer>;
 }
 
 export interface ServerOptions {
@@ -160,6 +163,31 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
   }
 
+  async function serveStudyExport(res: ServerResponse, idText: string): Promise<void> {
+    let id: string;
+    try {
+      id = decodeURIComponent(idText);
+    } catch {
+      return plain(res, 400, 'the study id is not valid URL encoding');
+    }
+    const problem = runIdProblem(id);
+    if (problem) return plain(res, 400, `the study id ${problem}`);
+    try {
+      const zip = await backend.exportStudyZip(id);
+      res.writeHead(200, {
+        ...SECURITY_HEADERS,
+        'Content-Type': 'application/zip',
+        'Content-Length': zip.length,
+        'Content-Disposition': `attachment; filename="${id}.zip"`,
+        'Cache-Control': 'no-store',
+      });
+      res.end(zip);
+    } catch (e) {
+      const err = toApiError(e);
+      plain(res, err.code === 'not-found' ? 404 : err.code === 'bad-request' ? 400 : 500, err.message);
+    }
+  }
+
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = parseUrl(req);
     if (!url) return plain(res, 400, 'bad request');
@@ -198,6 +226,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
     const exp = /^\/export\/set\/([^/]+)\.zip$/.exec(p);
     if (exp) return serveExport(res, exp[1]);
+    const studyExport = /^\/export\/study\/([^/]+)\.zip$/.exec(p);
+    if (studyExport) return serveStudyExport(res, studyExport[1]);
 
     // The page and its assets, under /s/<token>/ (authorise checked the token in the path).
     const rel = p.startsWith(pagePrefix) ? p.slice(pagePrefix.length) || 'index.html' : p;

@@ -2,29 +2,27 @@
  * Importance sampling of t for L_vlb (paper §3.3, Figures 6–7): L_vlb with uniform t, L_vlb with the
  * loss-second-moment sampler, and L_hybrid as the third run.
  *
- * T is small here (200 at full size, not the paper's 4000) because the sampler draws t uniformly until every
- * t has 10 losses: at batch 16 that takes ~25·T/16 steps (the least-drawn of T steps reaches 10 draws after
- * about 24·T draws), i.e. ~300 steps at T = 200 but ~1700 at T = 1000, which would leave the sampler uniform
- * for most of an hour's run. The report says from which step it sampled by importance.
+ * T is small here (100, not the paper's 4000) because the sampler draws t uniformly until every t has 10
+ * losses: the least-drawn of T steps reaches 10 draws after about 22·T draws, i.e. ~140 steps at batch 16 and
+ * T = 100 but ~1700 at T = 1000, which would leave the sampler uniform for most of an hour's run. The report
+ * says from which step it sampled by importance, and compares the samplers only after it.
  */
 import type { StudyDefinition } from './definition';
-import { FULL_BASE, FULL_STEP_SECONDS, minutesOf, QUICK_BASE, TINY_BASE } from './networks';
+import { FULL_BASE, FULL_CALL_SECONDS_16, FULL_STEP_SECONDS, minutesOf, QUICK_BASE, QUICK_STEP_SECONDS, TINY_BASE } from './networks';
 
 /*
- * Full size, expected duration: 3 runs × 1800 steps × 0.5 s/step = 2700 s (45 min) of training, plus per run
- * 4 per-t VLB snapshots (50 t × 16 images ≈ 10 s each), 2 previews and ~10 s of worker start-up (≈ 1 min
- * per run), plus the NLL phase: 4 checkpoints × 3 runs × (200 t × 16 images ≈ 200 forward passes of 16 ≈
- * 35 s) ≈ 7 min. Total ≈ 45 + 3 + 7 = 55 min.
+ * Full size, expected duration on the busy machine: 3 runs × 800 steps × 1.3 s/step = 3120 s (52 min) of
+ * training; the NLL phase: 4 checkpoints × 3 runs × (T = 100 calls on 16 images × 0.29 s ≈ 29 s) ≈ 6 min;
+ * per-t VLB snapshots (4 per run, 50 calls ≈ 15 s each), one preview and ~10 s of worker start-up per run
+ * ≈ 1 min per run. Total ≈ 52 + 6 + 3 = 61 min (≈ 25 min on a quiet machine at 0.5 s/step).
  */
-const FULL_STEPS = 1800;
-const FULL_MINUTES = minutesOf(3, FULL_STEPS, FULL_STEP_SECONDS, 3 * 60 + 12 * 35);
+const FULL_STEPS = 800;
+const FULL_MINUTES = minutesOf(3, FULL_STEPS, FULL_STEP_SECONDS, 12 * 100 * FULL_CALL_SECONDS_16 + 3 * 60);
 /*
- * Quick: 16 px (about a quarter of the full step's work; ~0.15 s/step measured here), T = 100 (the sampler
- * warms up after ~150 steps), 400 steps: 3 × 400 × 0.15 = 180 s, plus NLL at 2 checkpoints × 3 runs
- * (~10 s each) and start-ups ≈ 5 min.
+ * Quick: 16 px, T = 50 (the sampler leaves uniform after ~70 steps), 300 steps: 3 × 300 × 0.32 s = 288 s,
+ * plus NLL at 2 checkpoints × 3 runs (~5 s each) and start-ups (~15 s per run) ≈ 6 min.
  */
-const QUICK_STEPS = 400;
-const QUICK_STEP_SECONDS = 0.15;
+const QUICK_STEPS = 300;
 
 export const IMPORTANCE_SAMPLING: StudyDefinition = {
   kind: 'importance-sampling',
@@ -85,24 +83,24 @@ export const IMPORTANCE_SAMPLING: StudyDefinition = {
       size: 'quick',
       base: {
         ...QUICK_BASE,
-        diffusion: { ...QUICK_BASE.diffusion, steps: 100 },
-        intervals: { ...QUICK_BASE.intervals, checkpointEvery: 200, evalEvery: 200, gnsEvery: 10, previewEvery: 400 },
+        diffusion: { ...QUICK_BASE.diffusion, steps: 50 },
+        intervals: { ...QUICK_BASE.intervals, checkpointEvery: 150, evalEvery: 150, gnsEvery: 10, previewEvery: 300 },
       },
       steps: QUICK_STEPS,
-      expectedMinutes: minutesOf(3, QUICK_STEPS, QUICK_STEP_SECONDS, 6 * 10 + 3 * 15),
-      description: `16 px MNIST, C=32, T=100, batch 16, ${QUICK_STEPS} steps per run`,
+      expectedMinutes: minutesOf(3, QUICK_STEPS, QUICK_STEP_SECONDS, 6 * 5 + 3 * 15),
+      description: `16 px MNIST, C=32, T=50, batch 16, ${QUICK_STEPS} steps per run`,
       evaluation: { nllImages: 16 },
     },
     full: {
       size: 'full',
       base: {
         ...FULL_BASE,
-        diffusion: { ...FULL_BASE.diffusion, steps: 200 },
-        intervals: { ...FULL_BASE.intervals, checkpointEvery: 450, evalEvery: 450, gnsEvery: 20, previewEvery: 900 },
+        diffusion: { ...FULL_BASE.diffusion, steps: 100 },
+        intervals: { ...FULL_BASE.intervals, checkpointEvery: 200, evalEvery: 200, gnsEvery: 20, previewEvery: 800 },
       },
       steps: FULL_STEPS,
       expectedMinutes: FULL_MINUTES,
-      description: `32 px MNIST, C=32 (mult 1,2,2), T=200, batch 16, ${FULL_STEPS} steps per run`,
+      description: `32 px MNIST, C=32 (mult 1,2,2), T=100, batch 16, ${FULL_STEPS} steps per run`,
       evaluation: { nllImages: 16 },
     },
   },

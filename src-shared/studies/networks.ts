@@ -2,16 +2,23 @@
  * The networks and data every study trains at each size: MNIST digits (bundled), a small UNet, L_hybrid's
  * usual training settings. A study's runs differ from these in the one setting the study is about.
  *
- * Step times measured here (2 shared cores, wasm + native kernels, load ≈ 1.5 from other work), with
- * `iddpm train` over a few tens of steps:
- *   FULL  (32 px, C=32, mult 1,2,2, attention at 16, batch 16): 0.49 s/step (2.06 steps/s over 40 steps,
- *         L_vlb with a noise-scale estimate every 10 steps).
- * The expected durations of the studies are computed from these in each study's file.
+ * Step times measured here with `iddpm train` (2 shared cores, wasm + native kernels, L_vlb, T = 200, a
+ * noise-scale estimate every 10–20 steps):
+ *   FULL  (32 px, C=32, mult 1,2,2, attention at 16, batch 16): 0.49 s/step over 40 steps at load 1.5, but
+ *         1.30 s/step over 60 steps at load 6–8 (other engineers' tests and a long training run);
+ *   QUICK (16 px, C=32, mult 1,2, attention at 8, batch 16): 0.32 s/step over 60 steps at load 7–8;
+ *   NLL evaluation (`iddpm eval`, 32 px, T = 200, 16 images): 200 calls in 58 s (0.29 s/call) at load 5.5.
+ * The studies are sized for the busy machine (the lead runs them while others work), so they finish sooner
+ * on a quiet one; the expected durations are computed from these numbers in each study's file.
  */
 import type { RunConfigPatch } from '../config/runConfig';
 
-/** Seconds per training step of the FULL network at batch 16 on this machine (measured, see above). */
-export const FULL_STEP_SECONDS = 0.5;
+/** Seconds per training step of the FULL network at batch 16 on this machine, busy (measured, see above). */
+export const FULL_STEP_SECONDS = 1.3;
+/** Seconds per training step of the QUICK network at batch 16 on this machine, busy (measured, see above). */
+export const QUICK_STEP_SECONDS = 0.32;
+/** Seconds per network call on 16 images of the FULL network, busy (an NLL evaluation makes T of them). */
+export const FULL_CALL_SECONDS_16 = 0.29;
 
 /** mnist-quick's network: 28 px digits padded to 32, three levels (32, 16, 8), attention at 16. */
 export const FULL_BASE: RunConfigPatch = {

@@ -1,19 +1,22 @@
 /**
  * The noise schedule (paper §3.2, Figures 2–3): otherwise identical L_hybrid runs with the linear and the
- * cosine schedule. T = 1000 as in Ho et al.'s linear schedule.
+ * cosine schedule. T = 500 at full size (the linear schedule's β range is scaled by 1000/T, as the reference
+ * does, so it keeps its shape): the NLL evaluation makes T network calls per checkpoint.
  */
 import type { StudyDefinition } from './definition';
-import { FULL_BASE, FULL_STEP_SECONDS, minutesOf, QUICK_BASE, TINY_BASE } from './networks';
+import { FULL_BASE, FULL_CALL_SECONDS_16, FULL_STEP_SECONDS, minutesOf, QUICK_BASE, QUICK_STEP_SECONDS, TINY_BASE } from './networks';
 
 /*
- * Full size, expected duration: 2 runs × 2000 steps × 0.5 s/step = 2000 s (33 min) of training (no noise-scale
- * estimates), ~1 min per run of VLB snapshots, previews and start-up; the NLL phase: 4 checkpoints × 2 runs ×
- * (1000 t × 8 images ≈ 1000 forward passes of 8 ≈ 80 s) ≈ 11 min; the quality phase: 5 skip fractions × 2 runs
- * × (≤ 50 steps × 64 images ≈ 25 s) ≈ 4 min, plus the classifier's first training (~3 min). Total ≈ 53 min.
+ * Full size, expected duration on the busy machine: 2 runs × 1000 steps × 1.3 s/step = 2600 s (43 min) of
+ * training (no noise-scale estimates); the NLL phase: 2 checkpoints × 2 runs × (500 calls on 8 images ≈
+ * 0.6 × 0.29 s ≈ 0.17 s each ≈ 87 s) ≈ 6 min; the quality phase: 4 skip fractions × 2 runs × (≤ 50 steps on
+ * 64 images ≈ 50 × 4 × 0.29 s ≈ 58 s) ≈ 8 min, plus the classifier's first training (~3 min); start-ups and
+ * previews ≈ 1 min per run. Total ≈ 43 + 6 + 8 + 3 + 2 = 62 min.
  */
-const FULL_STEPS = 2000;
-const QUICK_STEPS = 500;
-const QUICK_STEP_SECONDS = 0.15;
+const FULL_STEPS = 1000;
+const FULL_EXTRA_SECONDS = 4 * 500 * 0.17 + 8 * 58 + 180 + 2 * 60;
+/* Quick: 16 px, T = 200, 300 steps: 2 × 300 × 0.32 s = 192 s; NLL 2 × 2 × ~10 s; quality 4 × 2 × ~10 s; classifier ~3 min. */
+const QUICK_STEPS = 300;
 
 export const NOISE_SCHEDULE: StudyDefinition = {
   kind: 'noise-schedule',
@@ -52,24 +55,23 @@ export const NOISE_SCHEDULE: StudyDefinition = {
       steps: 10,
       expectedMinutes: 1,
       description: '16 px MNIST, C=32, T=20, batch 4, 10 steps per run (seconds)',
-      evaluation: { nllImages: 4, quality: { count: 8, skipFractions: [0, 0.2, 0.5], skipSteps: 10 } },
+      evaluation: { nllImages: 4, quality: { count: 8, skipFractions: [0, 0.2, 0.4], skipSteps: 10 } },
     },
     quick: {
       size: 'quick',
-      base: { ...QUICK_BASE, diffusion: { ...QUICK_BASE.diffusion, steps: 200 }, intervals: { ...QUICK_BASE.intervals, checkpointEvery: 250, evalEvery: 250, gnsEvery: 0, previewEvery: 500 } },
+      base: { ...QUICK_BASE, diffusion: { ...QUICK_BASE.diffusion, steps: 200 }, intervals: { ...QUICK_BASE.intervals, checkpointEvery: 150, evalEvery: 150, gnsEvery: 0, previewEvery: 300 } },
       steps: QUICK_STEPS,
-      // 2 × 500 × 0.15 s = 150 s; NLL 2 × 2 × ~15 s; quality 4 × 2 × ~10 s; classifier ~3 min.
-      expectedMinutes: minutesOf(2, QUICK_STEPS, QUICK_STEP_SECONDS, 60 + 80 + 180),
+      expectedMinutes: minutesOf(2, QUICK_STEPS, QUICK_STEP_SECONDS, 40 + 80 + 180 + 30),
       description: `16 px MNIST, C=32, T=200, batch 16, ${QUICK_STEPS} steps per run`,
-      evaluation: { nllImages: 8, quality: { count: 64, skipFractions: [0, 0.1, 0.2, 0.5], skipSteps: 25 } },
+      evaluation: { nllImages: 8, quality: { count: 64, skipFractions: [0, 0.1, 0.2, 0.4], skipSteps: 25 } },
     },
     full: {
       size: 'full',
-      base: { ...FULL_BASE, diffusion: { ...FULL_BASE.diffusion, steps: 1000 }, intervals: { ...FULL_BASE.intervals, checkpointEvery: 500, evalEvery: 500, gnsEvery: 0, previewEvery: 1000 } },
+      base: { ...FULL_BASE, diffusion: { ...FULL_BASE.diffusion, steps: 500 }, intervals: { ...FULL_BASE.intervals, checkpointEvery: 500, evalEvery: 250, gnsEvery: 0, previewEvery: 1000 } },
       steps: FULL_STEPS,
-      expectedMinutes: minutesOf(2, FULL_STEPS, FULL_STEP_SECONDS, 2 * 60 + 8 * 80 + 10 * 25 + 180),
-      description: `32 px MNIST, C=32 (mult 1,2,2), T=1000, batch 16, ${FULL_STEPS} steps per run`,
-      evaluation: { nllImages: 8, quality: { count: 64, skipFractions: [0, 0.1, 0.2, 0.3, 0.5], skipSteps: 50 } },
+      expectedMinutes: minutesOf(2, FULL_STEPS, FULL_STEP_SECONDS, FULL_EXTRA_SECONDS),
+      description: `32 px MNIST, C=32 (mult 1,2,2), T=500, batch 16, ${FULL_STEPS} steps per run`,
+      evaluation: { nllImages: 8, quality: { count: 64, skipFractions: [0, 0.1, 0.2, 0.4], skipSteps: 50 } },
     },
   },
 };

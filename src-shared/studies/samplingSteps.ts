@@ -3,18 +3,19 @@
  * learned Σ, both on the cosine schedule; sample quality at K respaced steps.
  */
 import type { StudyDefinition } from './definition';
-import { FULL_BASE, FULL_STEP_SECONDS, minutesOf, QUICK_BASE, TINY_BASE } from './networks';
+import { FULL_BASE, FULL_CALL_SECONDS_16, FULL_STEP_SECONDS, minutesOf, QUICK_BASE, QUICK_STEP_SECONDS, TINY_BASE } from './networks';
 
 /*
- * Full size, expected duration: 2 runs × 2000 steps × 0.5 s/step = 2000 s (33 min) of training, ~1 min per
- * run of snapshots, previews and start-up; the quality phase samples 64 images at K = 10, 25, 50, 100 and
- * T = 500 steps: 685 forward passes of 64 images (≈ 0.4 s each) ≈ 4.6 min per run ≈ 9 min, plus the
- * classifier's first training (~3 min). Total ≈ 47 min. T = 500 rather than 1000 keeps the K = T point
- * (most of the sampling time) inside the hour.
+ * Full size, expected duration on the busy machine: 2 runs × 800 steps × 1.3 s/step = 2080 s (35 min) of
+ * training; the quality phase samples 64 images at K = 10, 25, 50, 100 and T = 200 steps: 385 network calls
+ * on 64 images (≈ 4 × 0.29 s ≈ 1.2 s each) ≈ 7.5 min per run ≈ 15 min, plus the classifier's first training
+ * (~3 min); start-ups and previews ≈ 1 min per run. Total ≈ 35 + 15 + 3 + 2 = 55 min. T = 200 keeps the
+ * K = T point (the costliest) inside the hour.
  */
-const FULL_STEPS = 2000;
-const QUICK_STEPS = 500;
-const QUICK_STEP_SECONDS = 0.15;
+const FULL_STEPS = 800;
+const FULL_EXTRA_SECONDS = 2 * 385 * 4 * FULL_CALL_SECONDS_16 + 180 + 2 * 60;
+/* Quick: 16 px, T = 100, 300 steps: 2 × 300 × 0.32 s = 192 s; quality 2 × 185 calls on 64 images (~0.3 s) ≈ 2 min; classifier ~3 min. */
+const QUICK_STEPS = 300;
 
 export const SAMPLING_STEPS: StudyDefinition = {
   kind: 'sampling-steps',
@@ -61,20 +62,19 @@ export const SAMPLING_STEPS: StudyDefinition = {
     },
     quick: {
       size: 'quick',
-      base: { ...QUICK_BASE, diffusion: { ...QUICK_BASE.diffusion, steps: 200 }, intervals: { ...QUICK_BASE.intervals, checkpointEvery: 250, evalEvery: 250, gnsEvery: 0, previewEvery: 500 } },
+      base: { ...QUICK_BASE, diffusion: { ...QUICK_BASE.diffusion, steps: 100 }, intervals: { ...QUICK_BASE.intervals, checkpointEvery: 300, evalEvery: 150, gnsEvery: 0, previewEvery: 300 } },
       steps: QUICK_STEPS,
-      // 2 × 500 × 0.15 s = 150 s; quality 2 × (10+25+50+100+200 passes of 64 at 16 px ≈ 0.1 s) ≈ 80 s; classifier ~3 min.
-      expectedMinutes: minutesOf(2, QUICK_STEPS, QUICK_STEP_SECONDS, 60 + 80 + 180),
-      description: `16 px MNIST, C=32, T=200, batch 16, ${QUICK_STEPS} steps per run`,
-      evaluation: { quality: { count: 64, steps: [10, 25, 50, 100, 200] } },
+      expectedMinutes: minutesOf(2, QUICK_STEPS, QUICK_STEP_SECONDS, 2 * 185 * 0.3 + 180 + 30),
+      description: `16 px MNIST, C=32, T=100, batch 16, ${QUICK_STEPS} steps per run`,
+      evaluation: { quality: { count: 64, steps: [10, 25, 50, 100] } },
     },
     full: {
       size: 'full',
-      base: { ...FULL_BASE, diffusion: { ...FULL_BASE.diffusion, steps: 500 }, intervals: { ...FULL_BASE.intervals, checkpointEvery: 500, evalEvery: 500, gnsEvery: 0, previewEvery: 1000 } },
+      base: { ...FULL_BASE, diffusion: { ...FULL_BASE.diffusion, steps: 200 }, intervals: { ...FULL_BASE.intervals, checkpointEvery: 400, evalEvery: 400, gnsEvery: 0, previewEvery: 800 } },
       steps: FULL_STEPS,
-      expectedMinutes: minutesOf(2, FULL_STEPS, FULL_STEP_SECONDS, 2 * 60 + 2 * 275 + 180),
-      description: `32 px MNIST, C=32 (mult 1,2,2), T=500, batch 16, ${FULL_STEPS} steps per run`,
-      evaluation: { quality: { count: 64, steps: [10, 25, 50, 100, 500] } },
+      expectedMinutes: minutesOf(2, FULL_STEPS, FULL_STEP_SECONDS, FULL_EXTRA_SECONDS),
+      description: `32 px MNIST, C=32 (mult 1,2,2), T=200, batch 16, ${FULL_STEPS} steps per run`,
+      evaluation: { quality: { count: 64, steps: [10, 25, 50, 100, 200] } },
     },
   },
 };

@@ -389,6 +389,18 @@ describe('files and exports', () => {
     expect((await rawGet(server.port, t('/export/set/abc.zip'))).status).toBe(400);
   });
 
+  it('exports a study folder as a zip attachment, refusing ids that are not study ids', async () => {
+    const r = await rawGet(server.port, t('/export/study/study-1.zip'));
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('application/zip');
+    expect(r.headers['content-disposition']).toBe('attachment; filename="study-1.zip"');
+    expect(readZip(r.body).map((e) => e.name)).toEqual(['report.md']);
+    expect((await rawGet(server.port, t('/export/study/other.zip'))).status).toBe(404);
+    const bad = await rawGet(server.port, t('/export/study/..%2Fx.zip'));
+    expect(bad.status).toBe(400);
+    expect(bad.body.toString()).toContain('the study id');
+  });
+
   it('says how to build the renderer when it is missing', async () => {
     const empty = mkdtempSync(path.join(tmpdir(), 'iddpm-norenderer-'));
     const s = await startServer({ backend, rendererDir: empty });

@@ -17,6 +17,7 @@ const EXPECTED_TABLES = [
   'sample_sets',
   'sampler_weights',
   'step_metrics',
+  'studies',
   'vlb_snapshots',
 ];
 

@@ -204,12 +204,14 @@ async function printStoredReport(dataDir: string, studyId: string, dataFlag: str
   const { buildStudyReport } = await import('../../runs/studies/studyReport');
   const { writeStudyExport } = await import('../../runs/studies/studyExport');
   const { studyFolder } = await import('../../runs/studies/studyFiles');
+  const { studyChartPng } = await import('../../report/studyChartPng');
   const store = openStore(db!);
   try {
     const s = store.studies.get(studyId);
     if (!s) throw new UsageError(`--report ${studyId}: no such study in ${dataDir}; iddpm study --list${dataFlag} shows them`);
     const report = buildStudyReport(store, s, studySummary(s, readOnlyRuns(store, dataDir)));
-    const exported = writeStudyExport(report, studyFolder(dataDir, studyId));
+    const runKeys = report.study.runs.map((r) => r.key);
+    const exported = writeStudyExport(report, studyFolder(dataDir, studyId), (chart) => studyChartPng(chart, runKeys));
     printReport(report);
     process.stdout.write(`export: ${exported.folder}\n`);
     return 0;

@@ -40,7 +40,7 @@ export function importanceSamplingReport(d: StudyData, labels: Record<string, st
       claimId: 'is-less-noisy',
       figure: 'Figure 6',
       outcome: noiseIS < noiseU ? 'holds' : 'does not hold',
-      line: `importance-sampled L_vlb loss ${noiseIS < noiseU ? 'less' : 'not less'} noisy than uniform L_vlb: noise ${fmt(noiseIS)} vs ${fmt(noiseU)} (robust spread of log-loss, steps ${from}–${lastStep}; importance sampling on from step ${active})`,
+      line: `importance-sampled L_vlb loss ${noiseIS < noiseU ? 'less' : 'not less'} noisy than uniform L_vlb: noise ${fmt(noiseIS)} vs ${fmt(noiseU)} (robust spread of log-loss, steps ${from}–${lastStep}; importance sampling on by step ${active}: the sampler's weights are recorded every 50 steps)`,
     };
   }
 
@@ -120,9 +120,9 @@ export function importanceSamplingReport(d: StudyData, labels: Record<string, st
   }
 
   const table: P.StudyTable = {
-    id: 'runs',
-    title: 'Runs',
-    columns: ['run', 'steps', 'last NLL (bits/dim)', 'loss noise', 'median B_simple', 'importance sampling from step'],
+    id: 'summary',
+    title: 'Summary by run',
+    columns: ['run', 'steps', 'last NLL (bits/dim)', 'loss noise', 'median B_simple', 'importance sampling on by step'],
     rows: keys.map((k) => {
       const nll = d.nll(k);
       const noise = from === null ? null : logNoise(d.lossValues(k, from));

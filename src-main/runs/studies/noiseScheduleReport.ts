@@ -103,8 +103,8 @@ export function noiseScheduleReport(d: StudyData, labels: Record<string, string>
   ];
   const tables: P.StudyTable[] = [
     {
-      id: 'runs',
-      title: 'Runs',
+      id: 'summary',
+      title: 'Summary by run',
       columns: ['run', 'steps', 'last NLL (bits/dim)', `share of the bound in the last ${TAIL * 100}% of t`],
       rows: keys.map((k) => [labels[k], d.step(k), d.nll(k).y.at(-1) ?? null, share(k)]),
     },

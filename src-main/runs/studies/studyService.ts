@@ -7,6 +7,8 @@
  * A study is driven by the process that created or last resumed it (its queue holds the runs): that
  * process's pid is stored, and a study whose driver is gone is shown, and stored, as interrupted.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type * as P from '../../../src-shared/protocol';
 import { validateRunConfig } from '../../../src-shared/config/validate';
 import { runNameProblem } from '../../../src-shared/runId';
@@ -18,6 +20,8 @@ import { newStudyId, studyRunId } from './studyIds';
 import type { StudyHost } from './studyHost';
 import { buildStudyReport } from './studyReport';
 import { writeStudyExport } from './studyExport';
+import { studyChartPng } from '../../report/studyChartPng';
+import { createZip } from '../../imageio/zip';
 import { studyFolder } from './studyFiles';
 import { describeEvaluation, driverGone, studySummary } from './studySummary';
 
@@ -42,8 +46,20 @@ export class StudyService {
     this.unsubscribe = host.subscribe((e) => this.onEvent(e));
   }
 
+  /**
+   * The service is closing (its workers checkpoint and stop): the studies it drives stop with it, resumable
+   * by any later process.
+   */
   close(): void {
     this.unsubscribe();
+    for (const s of this.store.studies.list()) {
+      if (!ACTIVE.has(s.status) || s.ownerPid !== process.pid) continue;
+      try {
+        this.store.studies.update(s.id, { status: 'stopped', ownerPid: null, error: 'the studio closed while it ran: resume the study to continue' });
+      } catch {
+        // a store that cannot be written: the next start-up finds the driver gone and shows it interrupted
+      }
+    }
   }
 
   async studyKinds(): Promise<P.StudyKindInfo[]> {
@@ -104,7 +120,13 @@ export class StudyService {
 
   async exportStudy(studyId: string): Promise<P.StudyExport> {
     const report = await this.studyReport(studyId);
-    return writeStudyExport(report, studyFolder(this.dataDir, studyId));
+    const runKeys = report.study.runs.map((r) => r.key);
+    return writeStudyExport(report, studyFolder(this.dataDir, studyId), (chart) => studyChartPng(chart, runKeys));
+  }
+
+  async exportStudyZip(studyId: string): Promise<Buffer> {
+    const exported = await this.exportStudy(studyId);
+    return createZip(exported.files.map((name) => ({ name, data: readFileSync(path.join(exported.folder, name)) })));
   }
 
   async stopStudy(studyId: string): Promise<P.StudySummary> {
@@ -141,10 +163,9 @@ export class StudyService {
     // Failed evaluations are tried again; the others keep their results.
     const evaluations = s.evaluations.map((e) => (e.status === 'failed' || (e.status === 'queued' && e.jobId === null) ? { ...e, status: 'pending' as const, jobId: null, error: null } : e));
     this.store.studies.update(studyId, { status: unfinished.length ? 'training' : 'evaluating', ownerPid: process.pid, error: null, finishedAt: null, evaluations });
-    for (const r of unfinished) {
-      const run = this.host.runSummary(r.runId)!;
-      if (run.status !== 'queued' && run.status !== 'running') await this.host.startRun(r.runId);
-    }
+    // startRun leaves a run this service already trains or queues alone, and takes over one that the
+    // database shows queued or running for a process that is gone.
+    for (const r of unfinished) await this.host.startRun(r.runId);
     this.schedule(studyId);
     return this.emit(studyId);
   }

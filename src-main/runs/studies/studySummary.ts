@@ -5,21 +5,14 @@
 import type * as P from '../../../src-shared/protocol';
 import { getStudyDefinition } from '../../../src-shared/studies';
 import type { StudyEvaluationRecord, StudyRecord } from '../../store';
+import { isProcessAlive } from '../workerLock';
 
 const ACTIVE: ReadonlySet<string> = new Set(['training', 'evaluating']);
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** An active study whose driving process is gone (not this one, and not alive). */
 export function driverGone(s: StudyRecord): boolean {
-  return ACTIVE.has(s.status) && s.ownerPid !== process.pid && !(s.ownerPid !== null && processAlive(s.ownerPid));
+  return ACTIVE.has(s.status) && s.ownerPid !== process.pid && !(s.ownerPid !== null && isProcessAlive(s.ownerPid));
 }
 
 export function studySummary(s: StudyRecord, runSummary: (runId: string) => P.RunSummary | null): P.StudySummary {
