@@ -136,6 +136,8 @@ describe.skipIf(!existsSync(CHROMIUM))('a tiny study from the Studies view to it
     // The study is listed as done in the Studies view, with its runs.
     await page.getByTestId('nav-studies').click();
     await expect.poll(() => page.getByTestId(`study-status-${studyId}`).getAttribute('data-status')).toBe('done');
+    expect(await page.getByTestId(`study-row-${studyId}`).locator('a[href^="#/runs/"]').count()).toBe(2);
+    await studio.shot('study-list-done');
     expect(studio.pageErrors, 'uncaught errors in the page').toEqual([]);
   }, 1_800_000);
 });
