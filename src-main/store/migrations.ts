@@ -12,6 +12,7 @@ import type Database from 'better-sqlite3';
 import { storeError } from './errors';
 import { relativizeStoredPaths } from './relativePathsMigration';
 import { SCHEMA_V1 } from './schemaV1';
+import { SCHEMA_V3 } from './schemaV3';
 
 export interface Migration {
   /** What it does, for the error message when it fails. */
@@ -29,6 +30,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { name: 'initial schema', up: (db) => db.exec(SCHEMA_V1) },
   { name: 'file paths relative to the data folder', up: relativizeStoredPaths },
+  { name: 'sample-quality results and job phases', up: (db) => db.exec(SCHEMA_V3) },
 ];
 
 /** The version a database has once every migration of this build ran. */
