@@ -7,6 +7,7 @@
  */
 import { spaceTimesteps } from './diffusion/respacing';
 import { stepsAfterSkip } from './diffusion/skipFraction';
+import type { QualityReport } from './protocol';
 
 export type SweepSampler = 'ancestral' | 'ddim';
 export const SWEEP_SAMPLERS: readonly SweepSampler[] = ['ancestral', 'ddim'];
@@ -67,4 +68,47 @@ export function sweepPoints(
     }
   }
   return points;
+}
+
+/** One measured point of a sweep: what the CSV, the table and the chart show. */
+export interface SweepRow {
+  sampler: SweepSampler;
+  steps: number;
+  fullChain: boolean;
+  report: Pick<QualityReport, 'fid' | 'kid' | 'precision' | 'recall' | 'inceptionScore'>;
+}
+
+const COLUMNS: { name: string; value: (r: SweepRow) => number | undefined; digits: number }[] = [
+  { name: 'fid', value: (r) => r.report.fid, digits: 3 },
+  { name: 'kid_mean', value: (r) => r.report.kid?.mean, digits: 6 },
+  { name: 'kid_std', value: (r) => r.report.kid?.std, digits: 6 },
+  { name: 'precision', value: (r) => r.report.precision, digits: 3 },
+  { name: 'recall', value: (r) => r.report.recall, digits: 3 },
+  { name: 'is_mean', value: (r) => r.report.inceptionScore?.mean, digits: 3 },
+  { name: 'is_std', value: (r) => r.report.inceptionScore?.std, digits: 3 },
+];
+
+/** The metric columns some row has (a sweep of FID only has no KID columns). */
+function present(rows: readonly SweepRow[]) {
+  return COLUMNS.filter((c) => rows.some((r) => c.value(r) !== undefined));
+}
+
+/** sampler,steps,full_chain,<metrics…> with full-precision numbers (empty where a metric was not asked). */
+export function sweepCsv(rows: readonly SweepRow[]): string {
+  const cols = present(rows);
+  const lines = [['sampler', 'steps', 'full_chain', ...cols.map((c) => c.name)].join(',')];
+  for (const r of rows) lines.push([r.sampler, r.steps, r.fullChain, ...cols.map((c) => c.value(r) ?? '')].join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The same as an aligned text table for a terminal. */
+export function sweepTable(rows: readonly SweepRow[]): string {
+  const cols = present(rows);
+  const header = ['sampler', 'steps', ...cols.map((c) => c.name)];
+  const body = rows.map((r) => [r.sampler, `${r.steps}${r.fullChain ? ' (T)' : ''}`, ...cols.map((c) => {
+    const v = c.value(r);
+    return v === undefined ? '' : c.digits > 3 ? v.toExponential(2) : v.toFixed(c.digits);
+  })]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  return `${[header, ...body].map((line) => line.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n')}\n`;
 }
