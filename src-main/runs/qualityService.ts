@@ -43,14 +43,15 @@ const FINAL: readonly P.JobStatus[] = ['done', 'failed', 'cancelled'];
 export class QualityJobs {
   constructor(private readonly deps: QualityDeps) {}
 
-  start(settings: P.QualitySettings): P.JobSummary {
+  async start(settings: P.QualitySettings): Promise<P.JobSummary> {
     const run = this.deps.requireRun(settings?.runId);
     const cp = this.deps.pickCheckpoint(run.id, settings.checkpointId);
     checkQualitySettings(settings, run.config);
+    await this.requireLabels(run.id);
     return this.create(run.id, cp, { ...settings, metrics: [...settings.metrics] });
   }
 
-  sweep(settings: P.QualitySweepSettings): P.QualitySweep {
+  async sweep(settings: P.QualitySweepSettings): Promise<P.QualitySweep> {
     const run = this.deps.requireRun(settings?.runId);
     const cp = this.deps.pickCheckpoint(run.id, settings.checkpointId);
     checkQualityCommon(settings);
@@ -69,6 +70,7 @@ export class QualityJobs {
     // Every point is checked before any is queued: a sweep starts whole or not at all.
     const each = points.map((p) => ({ ...common, metrics: [...settings.metrics], sampler: p.sampler, steps: p.steps, ...(p.sampler === 'ddim' ? { eta: 0 } : {}) }));
     for (const s of each) checkQualitySettings(s, run.config);
+    await this.requireLabels(run.id);
     const jobs = each.map((s, i) => this.create(run.id, cp, { ...s, sweepId, sweepPoint: i }));
     return { sweepId, jobs };
   }
@@ -131,6 +133,12 @@ export class QualityJobs {
   get(id: number): P.QualityResult | null {
     const r = this.deps.store.getQualityResult(id);
     return r ? toQualityResult(r) : null;
+  }
+
+  /** Refuses (before queuing) a run whose dataset has no labels: there is no classifier to measure with. */
+  private async requireLabels(runId: string): Promise<void> {
+    const a = await this.availability(runId);
+    if (!a.labelled) throw new ApiFailure('bad-request', a.message ?? NO_LABELS_MESSAGE, { field: 'dataset' });
   }
 
   /** Whether the run's dataset has labels (opened once per dataset and size), and its cached classifier. */

@@ -3,7 +3,8 @@
  * bundled digits, quality jobs run in worker processes, results in the real SQLite file. The classifier is
  * trained short (1 epoch of 512 digits) so the file runs in about a minute on a busy 2-core machine.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { PNG } from 'pngjs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getPreset } from '../../src-shared/config/presets';
@@ -118,6 +119,31 @@ describe('quality jobs in the run service', () => {
     // No phase 'classifier' this time: it was cached.
     expect(sweep.jobs.flatMap((j) => jobEvents(j.id)).some((j) => j.phase === 'classifier')).toBe(false);
   }, 300_000);
+
+  it('a dataset without labels: availability says "no labels: NLL only" and a quality job is refused with it before queuing', async () => {
+    const folder = path.join(h.dataDir, 'unlabelled');
+    mkdirSync(folder, { recursive: true });
+    for (let i = 0; i < 12; i++) {
+      const p = new PNG({ width: 16, height: 16 });
+      p.data.fill(i * 20);
+      writeFileSync(path.join(folder, `img${i}.png`), PNG.sync.write(p));
+    }
+    const base = tinyConfig();
+    const plain = await h.service.createRun({ config: { ...base, dataset: { kind: 'folder', path: folder } } });
+    const a = await h.service.qualityAvailability(plain.id);
+    expect(a.labelled).toBe(false);
+    expect(a.message).toMatch(/^no labels: NLL only: .* has no class labels.*name every file <class>_<anything>\.png/);
+    // A checkpoint to aim at (the refusal must come from the labels, not from a missing checkpoint).
+    await h.service.startRun(plain.id);
+    const end = await h.waitForRunEnd(plain.id, 'the unlabelled run', 'stopped');
+    expect(end.status, end.reason ?? '').toBe('done');
+    const before = (await h.service.listJobs()).length;
+    const refused = await h.service
+      .startQualityEvaluation({ runId: plain.id, metrics: ['fid'], count: 8, sampler: 'ancestral', steps: 5 })
+      .then(() => null, (e: { toApiError(): { field?: string; message: string } }) => e.toApiError());
+    expect(refused).toMatchObject({ field: 'dataset', message: expect.stringMatching(/^no labels: NLL only/) });
+    expect((await h.service.listJobs()).length).toBe(before);
+  });
 
   it('cancelling while the classifier trains stops the job (cancelled) and caches no classifier', async () => {
     rmSync(path.join(h.dataDir, 'classifiers'), { recursive: true, force: true });
