@@ -5,7 +5,7 @@
  *
  * A job's life is the same as a sampling job's: 'job' events (status queued → running → done | failed |
  * cancelled, progress within `phase`), cancelJob stops it (also while the classifier trains), and on done
- * its `resultId` is the quality result's id. `waitForJob` awaits that from service code.
+ * its `resultId` is the quality result's id. RunService.waitForJob (awaitJob.ts) awaits that from service code.
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -16,16 +16,13 @@ import { asLabelledData, classifierKey, hasLabels, openDataset } from '../data';
 import { readSafetensors } from '../imageio/safetensors';
 import type { CheckpointRecord, JobRecord, QualityResultRecord, Store } from '../store';
 import { ApiFailure } from './apiFailure';
-import type { EventHub } from './eventHub';
 import { checkQualityCommon, checkQualitySettings } from './jobSettings';
 import { runDir } from './runFiles';
-import { toJob } from './toProtocol';
 import type { JobRequest, QualityJobReply, QualityJobRequest } from './workerMessages';
 
 /** What the quality jobs need of the run service (its private helpers, passed in). */
 export interface QualityDeps {
   store: Store;
-  hub: EventHub;
   dataDir: string;
   requireRun(runId: string): P.RunSummary;
   pickCheckpoint(runId: string, checkpointId?: number): CheckpointRecord;
@@ -37,8 +34,6 @@ export interface QualityDeps {
 
 /** The settings a quality job row carries (what was asked, plus the checkpoint and sweep it belongs to). */
 type StoredQualitySettings = P.QualitySettings & { checkpointId: number; checkpointStep: number; sweepId?: string; sweepPoint?: number };
-
-const FINAL: readonly P.JobStatus[] = ['done', 'failed', 'cancelled'];
 
 export class QualityJobs {
   constructor(private readonly deps: QualityDeps) {}
@@ -165,33 +160,6 @@ export class QualityJobs {
   }
 
   private readonly labelled = new Map<string, Promise<{ labelled: boolean; message: string | null }>>();
-
-  /**
-   * Resolves with the job once it has ended (done, failed or cancelled), from the store and the 'job'
-   * events; never rejects for a job that failed (look at `status` and `error`).
-   */
-  waitForJob(jobId: number): Promise<P.JobSummary> {
-    return new Promise((resolve, reject) => {
-      let unsubscribe: (() => void) | null = null;
-      const check = (): boolean => {
-        const j = this.deps.store.getJob(jobId);
-        if (!j) {
-          unsubscribe?.();
-          reject(new ApiFailure('not-found', `no job with id ${jobId}`));
-          return true;
-        }
-        if (!FINAL.includes(j.status)) return false;
-        unsubscribe?.();
-        resolve(toJob(j));
-        return true;
-      };
-      if (check()) return;
-      unsubscribe = this.deps.hub.subscribe((e) => {
-        if (e.type === 'job' && e.job.id === jobId && FINAL.includes(e.job.status)) check();
-      });
-      check(); // it may have ended between the first look and subscribing
-    });
-  }
 }
 
 function cachedAccuracy(file: string): number | null {

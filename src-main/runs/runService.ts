@@ -32,6 +32,7 @@ import { describeDamage, findCheckpointDamage, setAsideDamaged, type CheckpointF
 import { ReferenceInterop } from './referenceInterop';
 import type { FromWorker, JobRequest, QualityJobRequest } from './workerMessages';
 import { QualityJobs } from './qualityService';
+import { waitForJob } from './awaitJob';
 
 export interface RunServiceOptions {
   dataDir: string;
@@ -100,7 +101,6 @@ export class RunService implements P.StudioApi {
     }
     this.quality = new QualityJobs({
       store,
-      hub: this.hub,
       dataDir: opts.dataDir,
       requireRun: (id) => this.requireRun(id),
       pickCheckpoint: (id, cp) => this.pickCheckpoint(id, cp),
@@ -159,9 +159,9 @@ export class RunService implements P.StudioApi {
     return this.quality.get(id);
   }
 
-  /** Resolves once the job (any kind) is done, failed or cancelled; see QualityJobs.waitForJob. */
+  /** Resolves once the job (any kind) is done, failed or cancelled (awaitJob.ts). */
   waitForJob(jobId: number): Promise<P.JobSummary> {
-    return this.quality.waitForJob(jobId);
+    return waitForJob(this.store, this.hub, jobId);
   }
 
   // ---- events -------------------------------------------------------------------------------------
