@@ -56,6 +56,7 @@ describe('quality jobs in the run service', () => {
     expect(await sweep([0])).toMatchObject({ field: 'steps', message: expect.stringMatching(/not a positive whole number/) });
     expect(await sweep([30])).toMatchObject({ field: 'steps', message: expect.stringMatching(/DDIM cannot take exactly 30 of 50 steps/) });
     expect((await h.service.listJobs()).filter((j) => j.kind === 'quality')).toEqual([]);
+    await expect(h.service.waitForJob(987654)).rejects.toThrow(/no job with id 987654/);
   });
 
   it('runs in a worker: trains the classifier (phase by phase), stores the report in SQLite and lists it', async () => {
@@ -107,6 +108,9 @@ describe('quality jobs in the run service', () => {
       ['ancestral', 50],
       ['ddim', 50],
     ]);
+    // One job per device: the later points say what they wait for.
+    // (The job ahead may still be the previous test's, whose worker is exiting.)
+    expect(sweep.jobs[3].waitingFor).toMatch(new RegExp(`^waiting for sample-quality job #\\d+ \\(run “${run.name}”\\): one job per device; [23] more queued before it$`));
     const ends = await Promise.all(sweep.jobs.map((j) => h.service.waitForJob(j.id)));
     expect(ends.map((e) => e.status)).toEqual(['done', 'done', 'done', 'done']);
     const results = (await h.service.listQualityResults(run.id)).filter((r) => r.sweepId === sweep.sweepId);
