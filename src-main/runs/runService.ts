@@ -114,6 +114,7 @@ export class RunService implements P.StudioApi {
       startRun: (id) => this.startRun(id),
       stopRun: (id) => this.stopRun(id),
       startEvaluation: (s) => this.startEvaluation(s),
+      startQualityEvaluation: (s) => this.startQualityEvaluation(s),
       cancelJob: (id) => this.cancelJob(id),
       subscribe: (h) => this.subscribe(h),
       runSummary: (id) => this.summary(id),
