@@ -6,6 +6,7 @@
 import type { ConfigProblem } from './config/validate';
 import type { RunConfig } from './config/runConfig';
 import type { Preset } from './config/presets';
+import type { QualityMetric } from './qualityMetrics';
 
 export type RunStatus = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'interrupted' | 'stopped';
 
@@ -100,6 +101,11 @@ export interface SampleSettings {
   count: number;
   seed: number;
   clipDenoised: boolean;
+  /**
+   * Skip the first fraction f ∈ [0, 1) of the reverse process (the paper's Figure 3): sampling starts from
+   * pure noise at original step ⌊(1−f)·T⌋ − 1 and respaces the steps below it (default 0: the whole chain).
+   */
+  skipFraction?: number;
 }
 
 export interface SampleImage {
@@ -125,7 +131,7 @@ export interface SampleSet {
   images: SampleImage[];
 }
 
-export type JobKind = 'sample' | 'eval';
+export type JobKind = 'sample' | 'eval' | 'quality';
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 export interface JobSummary {
@@ -133,13 +139,15 @@ export interface JobSummary {
   kind: JobKind;
   runId: string;
   status: JobStatus;
-  /** 0…1 */
+  /** 0…1; a quality job: within its current `phase`. */
   progress: number;
+  /** A quality job's current phase: 'classifier' (training it, first use only) | 'sampling' | 'features'. */
+  phase?: string | null;
   error: string | null;
   createdAt: number;
   finishedAt: number | null;
   settings: Record<string, unknown>;
-  /** sample: the sample set id; eval: the evaluation id. */
+  /** sample: the sample set id; eval: the evaluation id; quality: the quality result id. */
   resultId: number | null;
   /** While queued: what holds the device, in words ("waiting for training run “x”: one job per device"). */
   waitingFor?: string | null;
@@ -163,6 +171,89 @@ export interface Evaluation {
   timesteps: number[];
   termsBpd: number[];
   mse: number[];
+}
+
+/** A sample-quality job: N samples of a checkpoint measured on the dataset's classifier (qualityJob.ts). */
+export interface QualitySettings {
+  runId: string;
+  /** Checkpoint to sample from (default: the run's newest). */
+  checkpointId?: number;
+  metrics: QualityMetric[];
+  /** Images to generate (≥ 4; FID and precision/recall are noisy below a few hundred). */
+  count: number;
+  sampler: SamplerName;
+  /** Sampling steps K (respaced ancestral: K sections; DDIM: ddimK). */
+  steps: number;
+  /** DDIM's η (default 0). */
+  eta?: number;
+  /** Default 0. */
+  seed?: number;
+  /** EMA rate, or null for the raw weights (default: as for sampling). */
+  emaRate?: number | null;
+  /** See SampleSettings.skipFraction (default 0). */
+  skipFraction?: number;
+  /** Held-out images to compare with (default: the whole held-out split). */
+  realCount?: number;
+}
+
+/**
+ * Quality vs sampling steps (the paper's Figure 8): one quality job per (sampler, K), for every K in `steps`
+ * and the full chain T, with respaced ancestral sampling and DDIM (η = 0) unless `samplers` says otherwise.
+ */
+export interface QualitySweepSettings extends Omit<QualitySettings, 'steps' | 'sampler' | 'eta'> {
+  steps: number[];
+  samplers?: SamplerName[];
+}
+
+export interface QualitySweep {
+  /** Shared by the sweep's jobs (their settings.sweepId) and results (QualityResult.sweepId). */
+  sweepId: string;
+  /** One job per point, in the order they run. */
+  jobs: JobSummary[];
+}
+
+/** The numbers of one quality job; every one is on the studio's classifier (see `caveat`). */
+export interface QualityReport {
+  generatedCount: number;
+  realCount: number;
+  fid?: number;
+  kid?: { mean: number; std: number; subsetSize: number; subsets: number };
+  precision?: number;
+  recall?: number;
+  inceptionScore?: { mean: number; std: number; splits: number };
+  classHistogram?: { counts: number[]; realCounts: number[]; covered: number; totalVariation?: number };
+  classifierAccuracy: number;
+  /** qualityCaveat(dataset): not Inception FID/IS, not comparable with published values. */
+  caveat: string;
+}
+
+export interface QualityResult {
+  id: number;
+  runId: string;
+  jobId: number | null;
+  checkpointStep: number;
+  createdAt: number;
+  sweepId: string | null;
+  sampler: SamplerName;
+  steps: number;
+  skipFraction: number;
+  count: number;
+  /** Every setting the job ran with (QualitySettings, the sample settings it resolved, the sweep point). */
+  settings: Record<string, unknown>;
+  report: QualityReport;
+  classifier: { datasetKey: string; heldOutAccuracy: number; heldOutCount: number; trainedNow: boolean };
+}
+
+/** Whether a run's dataset can have sample-quality metrics, and the classifier cached for it. */
+export interface QualityAvailability {
+  /** false: the dataset has no class labels ("no labels: NLL only"). */
+  labelled: boolean;
+  /** Why not, and how to label it; null when labelled. */
+  message: string | null;
+  /** The model's T (the sweep's full chain) and the checkpoint the job would use by default. */
+  diffusionSteps: number;
+  /** The cached classifier's held-out accuracy; null when it is not trained yet (the first job trains it). */
+  classifierAccuracy: number | null;
 }
 
 /** Everything a Run detail view shows, read from the store (a reconnecting client backfills with this). */
@@ -463,6 +554,12 @@ export interface StudioApi {
 
   startSampling(settings: SampleSettings): Promise<JobSummary>;
   startEvaluation(settings: EvaluationSettings): Promise<JobSummary>;
+  /** Queues a sample-quality job; await its end through 'job' events (status done/failed/cancelled). */
+  startQualityEvaluation(settings: QualitySettings): Promise<JobSummary>;
+  /** Queues one quality job per sweep point (QualitySweepSettings). */
+  startQualitySweep(settings: QualitySweepSettings): Promise<QualitySweep>;
+  listQualityResults(runId: string): Promise<QualityResult[]>;
+  qualityAvailability(runId: string): Promise<QualityAvailability>;
   cancelJob(jobId: number): Promise<JobSummary>;
   listJobs(): Promise<JobSummary[]>;
   listSampleSets(filter: { runId?: string; kind?: 'samples' | 'preview' }): Promise<SampleSet[]>;
@@ -509,6 +606,10 @@ export const API_METHODS: readonly ApiMethod[] = [
   'deleteRun',
   'startSampling',
   'startEvaluation',
+  'startQualityEvaluation',
+  'startQualitySweep',
+  'listQualityResults',
+  'qualityAvailability',
   'cancelJob',
   'listJobs',
   'listSampleSets',

@@ -4,8 +4,8 @@
  * the IS analogue and class histogram of the samples against the held-out images. Writes the samples and
  * quality.json (the report, with its caveat, and every setting) to `outDir`.
  *
- * Runs in the calling process like the CLI's other jobs; the run service's eval job and the Evaluate view
- * are not wired to it yet.
+ * The CLI runs it in its own process (`iddpm eval --metrics`); the run service runs it in a worker process
+ * as its 'quality' job (qualityService.ts, workerMain.ts).
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -35,6 +35,8 @@ export interface QualityJobOptions {
   eta?: number;
   seed?: number;
   emaRate?: number | null;
+  /** Skip the first fraction of the reverse process (src-shared/diffusion/skipFraction.ts); default 0. */
+  skipFraction?: number;
   batchSize?: number;
   backend?: BackendPreference;
   outDir: string;
@@ -49,6 +51,10 @@ export interface QualityJobResult {
   report: SampleQualityReport;
   classifierFile: string;
   classifierTrainedNow: boolean;
+  /** The classifier the numbers were measured on. */
+  classifier: { datasetKey: string; heldOutAccuracy: number; heldOutCount: number };
+  /** The sampling settings the samples were drawn with (as in their PNGs, without the run config). */
+  sampleSettings: Record<string, unknown>;
   samplesDir: string;
   reportFile: string;
 }
@@ -83,6 +89,7 @@ export async function runQualityJob(opts: QualityJobOptions): Promise<QualityJob
     eta: opts.eta ?? 0,
     count: opts.count,
     seed: opts.seed ?? 0,
+    ...(opts.skipFraction !== undefined ? { skipFraction: opts.skipFraction } : {}),
     ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
     ...(opts.backend ? { backend: opts.backend } : {}),
     outDir: samplesDir,
@@ -110,12 +117,22 @@ export async function runQualityJob(opts: QualityJobOptions): Promise<QualityJob
   const reportFile = path.join(opts.outDir, 'quality.json');
   const record = {
     report,
-    classifier: { file: classifierFile, datasetKey: key, heldOutAccuracy: classifier.heldOutAccuracy, heldOutCount: classifier.heldOutCount },
+    classifier: { datasetKey: key, heldOutAccuracy: classifier.heldOutAccuracy, heldOutCount: classifier.heldOutCount },
+    classifierFile,
     samples: samples.settings,
     dataset: { name: dataset.name, heldOutRule: dataset.heldOutRule },
   };
   writeFileSync(reportFile, `${JSON.stringify(record, null, 2)}\n`);
-  return { report, classifierFile, classifierTrainedNow: classifier.trainedNow, samplesDir, reportFile };
+  const { config: _config, ...sampleSettings } = samples.settings;
+  return {
+    report,
+    classifierFile,
+    classifierTrainedNow: classifier.trainedNow,
+    classifier: record.classifier,
+    sampleSettings,
+    samplesDir,
+    reportFile,
+  };
 }
 
 /** The report as lines for a terminal, the caveat first. */

@@ -5,11 +5,12 @@
 
 export type DeviceHolder =
   | { kind: 'train'; runName: string }
-  | { kind: 'sample' | 'eval'; jobId: number; runName: string };
+  | { kind: 'sample' | 'eval' | 'quality'; jobId: number; runName: string };
 
 function describeHolder(h: DeviceHolder): string {
   if (h.kind === 'train') return `training run “${h.runName}”`;
-  return `${h.kind === 'sample' ? 'sampling' : 'evaluation'} job #${h.jobId} (run “${h.runName}”)`;
+  const what = { sample: 'sampling', eval: 'evaluation', quality: 'sample-quality' }[h.kind];
+  return `${what} job #${h.jobId} (run “${h.runName}”)`;
 }
 
 /**

@@ -31,7 +31,9 @@ import { removeStaleTempFiles } from './staleTempFiles';
 import { describeDamage, findCheckpointDamage, setAsideDamaged, type CheckpointFile } from './checkpointDamage';
 import { ReferenceInterop } from './referenceInterop';
 import { StudyService } from './studies/studyService';
-import type { FromWorker, JobRequest } from './workerMessages';
+import type { FromWorker, JobRequest, QualityJobRequest } from './workerMessages';
+import { QualityJobs } from './qualityService';
+import { waitForJob } from './awaitJob';
 
 export interface RunServiceOptions {
   dataDir: string;
@@ -43,6 +45,8 @@ export interface RunServiceOptions {
   /** Prefix of file URLs handed to the renderer. */
   filePrefix?: string;
   version?: string;
+  /** How quality jobs train a dataset's classifier on first use (tests pass a short one). */
+  qualityClassifierTraining?: QualityJobRequest['classifierTraining'];
 }
 
 type Work = { kind: 'train'; runId: string } | { kind: 'job'; jobId: number };
@@ -96,12 +100,21 @@ export class RunService implements P.StudioApi {
     for (const r of store.listRuns()) {
       removeStaleTempFiles(runDir(opts.dataDir, r.id), { trainingActive: r.status === 'running' });
     }
+    this.quality = new QualityJobs({
+      store,
+      dataDir: opts.dataDir,
+      requireRun: (id) => this.requireRun(id),
+      pickCheckpoint: (id, cp) => this.pickCheckpoint(id, cp),
+      enqueueJob: (jobId) => this.enqueueJob(jobId),
+      ...(opts.qualityClassifierTraining ? { classifierTraining: opts.qualityClassifierTraining } : {}),
+    });
     this.reference = new ReferenceInterop({ store, dataDir: opts.dataDir, hub: this.hub, urls: this.urls, emitRun: (id) => this.emitRun(id) });
     this.studies = new StudyService(store, opts.dataDir, {
       createRun: (r) => this.createRun(r),
       startRun: (id) => this.startRun(id),
       stopRun: (id) => this.stopRun(id),
       startEvaluation: (s) => this.startEvaluation(s),
+      startQualityEvaluation: (s) => this.startQualityEvaluation(s),
       cancelJob: (id) => this.cancelJob(id),
       subscribe: (h) => this.subscribe(h),
       runSummary: (id) => this.summary(id),
@@ -168,6 +181,36 @@ export class RunService implements P.StudioApi {
 
   exportForReference(request: P.ReferenceExportRequest): Promise<P.ReferenceExportReply> {
     return this.reference.exportRun(request);
+  }
+
+  // ---- sample-quality jobs (qualityService.ts) ------------------------------------------------------
+
+  private readonly quality: QualityJobs;
+
+  async startQualityEvaluation(settings: P.QualitySettings): Promise<P.JobSummary> {
+    return this.quality.start(settings);
+  }
+
+  async startQualitySweep(settings: P.QualitySweepSettings): Promise<P.QualitySweep> {
+    return this.quality.sweep(settings);
+  }
+
+  async listQualityResults(runId: string): Promise<P.QualityResult[]> {
+    return this.quality.list(runId);
+  }
+
+  async qualityAvailability(runId: string): Promise<P.QualityAvailability> {
+    return this.quality.availability(runId);
+  }
+
+  /** One stored quality result (a done quality job's `resultId`), or null. */
+  qualityResult(id: number): P.QualityResult | null {
+    return this.quality.get(id);
+  }
+
+  /** Resolves once the job (any kind) is done, failed or cancelled (awaitJob.ts). */
+  waitForJob(jobId: number): Promise<P.JobSummary> {
+    return waitForJob(this.store, this.hub, jobId);
   }
 
   // ---- events -------------------------------------------------------------------------------------
@@ -481,8 +524,13 @@ export class RunService implements P.StudioApi {
     const cp = this.pickCheckpoint(run.id, settings.checkpointId);
     checkSampleSettings(settings, run.config);
     const job = this.store.createJob({ kind: 'sample', runId: run.id, checkpointId: cp.id, settings: { ...settings, checkpointId: cp.id, checkpointStep: cp.step } });
-    this.enqueue({ kind: 'job', jobId: job.id });
-    const summary = this.jobSummary(job.id);
+    return this.enqueueJob(job.id);
+  }
+
+  /** Queues a stored job and announces it. */
+  private enqueueJob(jobId: number): P.JobSummary {
+    this.enqueue({ kind: 'job', jobId });
+    const summary = this.jobSummary(jobId);
     this.hub.emit({ type: 'job', job: summary });
     return summary;
   }
@@ -492,10 +540,7 @@ export class RunService implements P.StudioApi {
     const cp = this.pickCheckpoint(run.id, settings.checkpointId);
     checkEvaluationSettings(settings);
     const job = this.store.createJob({ kind: 'eval', runId: run.id, checkpointId: cp.id, settings: { ...settings, checkpointId: cp.id, checkpointStep: cp.step } });
-    this.enqueue({ kind: 'job', jobId: job.id });
-    const summary = this.jobSummary(job.id);
-    this.hub.emit({ type: 'job', job: summary });
-    return summary;
+    return this.enqueueJob(job.id);
   }
 
   async cancelJob(jobId: number): Promise<P.JobSummary> {
@@ -560,7 +605,7 @@ export class RunService implements P.StudioApi {
     const holders: DeviceHolder[] = [...this.active.values()].map(({ work }) => {
       if (work.kind === 'train') return { kind: 'train', runName: runName(work.runId) };
       const j = this.store.getJob(work.jobId);
-      return { kind: j?.kind === 'eval' ? 'eval' : 'sample', jobId: work.jobId, runName: runName(j?.runId) };
+      return { kind: j?.kind ?? 'sample', jobId: work.jobId, runName: runName(j?.runId) };
     });
     const ahead = this.queue.findIndex((w) => w.kind === 'job' && w.jobId === jobId);
     return { ...summary, waitingFor: describeWait(holders, Math.max(0, ahead), this.maxConcurrent) };
@@ -661,9 +706,12 @@ export class RunService implements P.StudioApi {
           count: settings.count,
           seed: settings.seed,
           clipDenoised: settings.clipDenoised ?? true,
+          ...(settings.skipFraction !== undefined ? { skipFraction: settings.skipFraction } : {}),
           backend,
         },
       };
+    } else if (job.kind === 'quality') {
+      request = this.quality.request(job, cp, backend);
     } else {
       request = { kind: 'eval', checkpoint: cp.path, emaRate: settings.emaRate, images: settings.images, backend };
     }
@@ -805,7 +853,7 @@ export class RunService implements P.StudioApi {
     switch (msg.type) {
       case 'progress': {
         const progress = msg.total > 0 ? msg.done / msg.total : 0;
-        this.store.updateJob(jobId, { progress });
+        this.store.updateJob(jobId, { progress, ...(msg.phase ? { phase: msg.phase } : {}) });
         this.hub.latest(`job:${jobId}`, { type: 'job', job: toJob(this.store.getJob(jobId)!) });
         break;
       }
@@ -815,7 +863,9 @@ export class RunService implements P.StudioApi {
           ? recordSampleSet(this.recorder, job, msg.result.sample)
           : msg.result.eval
             ? recordEvaluation(this.recorder, job, msg.result.eval)
-            : null;
+            : msg.result.quality
+              ? this.quality.record(job, msg.result.quality)
+              : null;
         if (msg.result.eval && job.runId) this.emitRun(job.runId);
         this.store.updateJob(jobId, { status: 'done', progress: 1, result: { resultId } });
         this.hub.flush();

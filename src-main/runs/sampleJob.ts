@@ -21,6 +21,7 @@ import { encodePng } from '../imageio/png';
 import { ensureDir } from './runFiles';
 import type { WeightsChoice } from '../../src-shared/emaWeights';
 import { SIZE_LIMITS } from '../../src-shared/config/limits';
+import { skipFractionProblem, stepsAfterSkip } from '../../src-shared/diffusion/skipFraction';
 
 export type SamplerName = 'ancestral' | 'ddim';
 
@@ -34,6 +35,8 @@ export interface SampleSettings {
   eta: number;
   count: number;
   seed: number;
+  /** Skip the first fraction f ∈ [0, 1) of the reverse process (src-shared/diffusion/skipFraction.ts); default 0. */
+  skipFraction?: number;
   /** Images per network call (memory bound). */
   batchSize?: number;
   clipDenoised?: boolean;
@@ -77,14 +80,20 @@ export async function runSampleJob(opts: SampleJobOptions): Promise<SampleJobRes
     opts.onWeights?.(choice);
     const base = diffusionFromConfig(config);
     const T = base.process.numSteps;
+    const skipFraction = opts.skipFraction ?? 0;
+    const skipProblem = skipFractionProblem(skipFraction, T);
+    if (skipProblem) throw new Error(skipProblem);
+    const left = stepsAfterSkip(T, skipFraction);
     // Refused, not clamped: the settings written into every PNG must be the ones that made it.
     if (opts.steps > T) throw new Error(`steps ${opts.steps} is more than the model's diffusion steps T = ${T}: use at most ${T}`);
+    if (opts.steps > left) throw new Error(`steps ${opts.steps} is more than the ${left} steps left after skipFraction ${skipFraction} (⌊(1−f)·T⌋, T = ${T}): use at most ${left}`);
     const spec = respacingFor(opts.sampler, opts.steps);
     let d;
     try {
-      d = respacedDiffusion(base, spec);
+      d = respacedDiffusion(base, spec, skipFraction);
     } catch (e) {
-      throw new Error(`${(e as Error).message} (T = ${base.process.numSteps}; pick a step count that divides it for DDIM)`);
+      const of = skipFraction > 0 ? `${left} steps left after skipFraction ${skipFraction}` : `T = ${T}`;
+      throw new Error(`${(e as Error).message} (${of}; pick a step count that divides it for DDIM)`);
     }
     const size = config.model.imageSize;
     const channels = config.model.imageChannels;
@@ -119,6 +128,9 @@ export async function runSampleJob(opts: SampleJobOptions): Promise<SampleJobRes
       steps: d.process.numSteps,
       respacing: spec,
       eta: opts.sampler === 'ddim' ? opts.eta : null,
+      skipFraction,
+      // The original step the reverse process starts at (T − 1 for the whole chain).
+      startTimestep: d.process.timestepMap.at(-1),
       clipDenoised: opts.clipDenoised ?? true,
       seed: opts.seed,
       count: opts.count,

@@ -133,6 +133,7 @@ export function toJob(j: JobRecord): P.JobSummary {
     runId: j.runId ?? '',
     status: j.status,
     progress: j.progress,
+    phase: j.phase,
     error: j.error,
     createdAt: j.createdAt,
     finishedAt: j.finishedAt,

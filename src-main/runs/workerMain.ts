@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { probeBackends } from '../engine/backend/selectBackend';
 import { runEvalJob } from './evalJob';
+import { runQualityJob } from './qualityJob';
 import { runSampleJob } from './sampleJob';
 import { runTrainJob } from './trainJob';
 import type { FromWorker, JobRequest, ToWorker } from './workerMessages';
@@ -67,6 +68,22 @@ async function run(job: JobRequest): Promise<void> {
         onProgress: (done, total) => send({ type: 'progress', done, total }),
       });
       send({ type: 'done', result: { sample: { grid: r.grid, images: r.images, settings: r.settings } } });
+    } else if (job.kind === 'quality') {
+      // Progress at most every 100 ms per phase (and always a phase's first and last): classifier training
+      // reports every batch, which would otherwise be a store write each.
+      let last = { phase: '', at: 0 };
+      const r = await runQualityJob({
+        ...job.options,
+        signal: controller.signal,
+        onBackend: (report) => send({ type: 'backend', report }),
+        onProgress: (phase, done, total) => {
+          const now = Date.now();
+          if (phase === last.phase && done < total && now - last.at < 100) return;
+          last = { phase, at: now };
+          send({ type: 'progress', phase, done, total });
+        },
+      });
+      send({ type: 'done', result: { quality: r } });
     } else {
       const r = await runEvalJob({
         checkpoint: job.checkpoint,

@@ -71,6 +71,21 @@ function emaRate(v: unknown, what: string): number | null | undefined {
   return n;
 }
 
+/** The fields a quality job and a quality sweep share (their deep checks are the service's). */
+function qualityCommon(s: unknown, shape: string): void {
+  if (!isObject(s)) fail(`the settings must be an object ${shape}`);
+  runId(s.runId, 'settings.runId');
+  if (!Array.isArray(s.metrics) || s.metrics.length === 0 || s.metrics.some((m) => typeof m !== 'string')) {
+    fail("settings.metrics must be a non-empty array of metric names ('fid', 'kid', 'pr', 'is')");
+  }
+  int(s.count, 'settings.count', 1);
+  optional(s.seed, (v) => int(v, 'settings.seed', 0));
+  optional(s.checkpointId, (v) => int(v, 'settings.checkpointId', 0));
+  optional(s.realCount, (v) => int(v, 'settings.realCount', 1));
+  optional(s.skipFraction, (v) => finite(v, 'settings.skipFraction'));
+  emaRate(s.emaRate, 'settings.emaRate');
+}
+
 /** Per method: the most params it takes and a check of them (throws BadParam). */
 const PARAM_CHECKS: Record<ApiMethod, { max: number; check: (p: unknown[]) => void }> = {
   systemInfo: { max: 0, check: () => {} },
@@ -153,6 +168,7 @@ const PARAM_CHECKS: Record<ApiMethod, { max: number; check: (p: unknown[]) => vo
       optional(s.checkpointId, (v) => int(v, 'settings.checkpointId', 0));
       emaRate(s.emaRate, 'settings.emaRate');
       optional(s.clipDenoised, (v) => (typeof v === 'boolean' ? v : fail('settings.clipDenoised must be true or false')));
+      optional(s.skipFraction, (v) => finite(v, 'settings.skipFraction'));
     },
   },
   startEvaluation: {
@@ -165,6 +181,30 @@ const PARAM_CHECKS: Record<ApiMethod, { max: number; check: (p: unknown[]) => vo
       emaRate(s.emaRate, 'settings.emaRate');
     },
   },
+  startQualityEvaluation: {
+    max: 1,
+    check: ([s]) => {
+      qualityCommon(s, '{ runId, metrics, count, sampler, steps, eta?, seed?, emaRate?, skipFraction?, checkpointId?, realCount? }');
+      const q = s as Record<string, unknown>;
+      if (q.sampler !== 'ancestral' && q.sampler !== 'ddim') fail(`settings.sampler must be 'ancestral' or 'ddim', got ${JSON.stringify(q.sampler) ?? 'nothing'}`);
+      int(q.steps, 'settings.steps', 1);
+      optional(q.eta, (v) => finite(v, 'settings.eta'));
+    },
+  },
+  startQualitySweep: {
+    max: 1,
+    check: ([s]) => {
+      qualityCommon(s, '{ runId, metrics, count, steps: [K, …], samplers?, seed?, emaRate?, skipFraction?, checkpointId?, realCount? }');
+      const q = s as Record<string, unknown>;
+      if (!Array.isArray(q.steps) || q.steps.length === 0) fail('settings.steps must be a non-empty array of step counts, e.g. [10, 25, 50, 100]');
+      (q.steps as unknown[]).forEach((v, i) => int(v, `settings.steps[${i}]`, 1));
+      optional(q.samplers, (v) =>
+        Array.isArray(v) && v.length > 0 && v.every((x) => x === 'ancestral' || x === 'ddim') ? v : fail("settings.samplers must be a non-empty array of 'ancestral' and/or 'ddim'"),
+      );
+    },
+  },
+  listQualityResults: { max: 1, check: ([id]) => void runId(id) },
+  qualityAvailability: { max: 1, check: ([id]) => void runId(id) },
   cancelJob: { max: 1, check: ([id]) => void int(id, 'jobId', 0) },
   listJobs: { max: 0, check: () => {} },
   listSampleSets: {

@@ -6,7 +6,7 @@ import { FINAL_JOB_STATUSES, type JobFilter, type JobKind, type JobPatch, type J
 import { fromJson, placeholders, toJson, type Clock, type Db } from './sql';
 
 export const JOB_INTERRUPTED_REASON = 'the studio stopped while this job was running';
-const JOB_KINDS: readonly JobKind[] = ['sample', 'eval'];
+const JOB_KINDS: readonly JobKind[] = ['sample', 'eval', 'quality'];
 const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'done', 'failed', 'cancelled'];
 
 interface JobRow {
@@ -16,6 +16,7 @@ interface JobRow {
   checkpoint_id: number | null;
   status: string;
   progress: number;
+  phase: string | null;
   settings: string;
   result: string | null;
   error: string | null;
@@ -33,6 +34,7 @@ function toRecord(r: JobRow): JobRecord {
     checkpointId: r.checkpoint_id,
     status: r.status as JobStatus,
     progress: r.progress,
+    phase: r.phase ?? null,
     settings: fromJson<Record<string, unknown>>(r.settings, {}),
     result: fromJson<unknown>(r.result, null),
     error: r.error,
@@ -101,6 +103,7 @@ export class JobsTable {
       if (patch.status === 'done' && patch.progress === undefined) sets.push('progress = 1');
     }
     if (patch.progress !== undefined) sets.push('progress = ?'), args.push(Math.min(1, Math.max(0, patch.progress)));
+    if (patch.phase !== undefined) sets.push('phase = ?'), args.push(patch.phase);
     if (patch.result !== undefined) sets.push('result = ?'), args.push(toJson(patch.result));
     if (patch.error !== undefined) sets.push('error = ?'), args.push(patch.error);
     const info = this.db.prepare(`UPDATE jobs SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);

@@ -12,6 +12,7 @@ import type Database from 'better-sqlite3';
 import { storeError } from './errors';
 import { relativizeStoredPaths } from './relativePathsMigration';
 import { SCHEMA_V1 } from './schemaV1';
+import { SCHEMA_V3 } from './schemaV3';
 import { SCHEMA_STUDIES } from './studies';
 
 export interface Migration {
@@ -30,7 +31,8 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { name: 'initial schema', up: (db) => db.exec(SCHEMA_V1) },
   { name: 'file paths relative to the data folder', up: relativizeStoredPaths },
-  // Branch `studies`; branch `quality-service` adds quality_results as its own next version: renumber on merge.
+  { name: 'sample-quality results and job phases', up: (db) => db.exec(SCHEMA_V3) },
+  // Schema version 4 (branch `studies`, after quality-service's version 3).
   { name: 'studies', up: (db) => db.exec(SCHEMA_STUDIES) },
 ];
 

@@ -14,6 +14,7 @@ import { toStoreError } from './errors';
 import { EvaluationsTable } from './evaluations';
 import { GnsTable } from './gns';
 import { JobsTable } from './jobs';
+import { QualityResultsTable } from './qualityResults';
 import { MetricsWriter, type MetricsWriterOptions } from './metricsWriter';
 import { MIGRATIONS, migrate, schemaVersion, type Migration } from './migrations';
 import { RunsTable } from './runs';
@@ -38,6 +39,8 @@ import {
   type NewEvaluation,
   type NewJob,
   type NewPreview,
+  type NewQualityResult,
+  type QualityResultRecord,
   type NewRun,
   type NewSampleSet,
   type NewVlbSnapshot,
@@ -111,6 +114,7 @@ export class Store {
   readonly samples: SamplesTable;
   readonly evaluations: EvaluationsTable;
   readonly jobs: JobsTable;
+  readonly quality: QualityResultsTable;
   /** Studies: sets of runs with a report (studies.ts); used through `store.studies.*`. */
   readonly studies: StudiesTable;
   private readonly appendTx: (runId: string, rows: readonly StepMetricRow[]) => void;
@@ -133,6 +137,7 @@ export class Store {
     this.samples = g(new SamplesTable(db, now, paths));
     this.evaluations = g(new EvaluationsTable(db, now));
     this.jobs = g(new JobsTable(db, now));
+    this.quality = g(new QualityResultsTable(db, now));
     this.studies = g(new StudiesTable(db, now));
     // The batch and the run's step counter commit together: the Runs view never shows a step whose
     // metrics are not there yet.
@@ -397,6 +402,21 @@ export class Store {
 
   listEvaluations(runId: string): EvaluationRecord[] {
     return this.guard('read', () => this.evaluations.list(runId));
+  }
+
+  // ── sample-quality results ───────────────────────────────────────────────────────────────────────
+
+  addQualityResult(result: NewQualityResult): number {
+    return this.guard('write to', () => this.quality.add(result));
+  }
+
+  getQualityResult(id: number): QualityResultRecord | null {
+    return this.guard('read', () => this.quality.get(id));
+  }
+
+  /** A run's sample-quality results, oldest first. */
+  listQualityResults(runId: string): QualityResultRecord[] {
+    return this.guard('read', () => this.quality.list(runId));
   }
 
   // ── jobs ──────────────────────────────────────────────────────────────────────────────────────────

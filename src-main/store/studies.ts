@@ -55,7 +55,7 @@ interface StudyRow {
   updated_at: number;
 }
 
-/** Schema version 3 (migrations.ts). */
+/** Schema version 4 (migrations.ts). */
 export const SCHEMA_STUDIES = /* sql */ `
 CREATE TABLE studies (
   id          TEXT PRIMARY KEY,
@@ -92,20 +92,25 @@ function toRecord(r: StudyRow): StudyRecord {
 }
 
 export class StudiesTable {
-  private readonly insert;
-  private readonly byId;
-  private readonly all;
-
   constructor(
     private readonly db: Db,
     private readonly now: Clock,
-  ) {
-    this.insert = db.prepare(
+  ) {}
+
+  // Prepared on first use, so a Store opened at an older schema (tests of migrations) still opens.
+  private get insert() {
+    return this.db.prepare(
       `INSERT INTO studies (id, name, kind, size, status, runs, evaluations, owner_pid, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, '[]', ?, ?, ?)`,
     );
-    this.byId = db.prepare<[string], StudyRow>('SELECT * FROM studies WHERE id = ?');
-    this.all = db.prepare<[], StudyRow>('SELECT * FROM studies ORDER BY created_at DESC, id DESC');
+  }
+
+  private get byId() {
+    return this.db.prepare<[string], StudyRow>('SELECT * FROM studies WHERE id = ?');
+  }
+
+  private get all() {
+    return this.db.prepare<[], StudyRow>('SELECT * FROM studies ORDER BY created_at DESC, id DESC');
   }
 
   create(s: NewStudy): StudyRecord {

@@ -307,7 +307,7 @@ export interface NewEvaluation {
 }
 export type EvaluationPatch = Omit<NewEvaluation, 'runId' | 'checkpointId' | 'jobId' | 'createdAt'>;
 
-export type JobKind = 'sample' | 'eval';
+export type JobKind = 'sample' | 'eval' | 'quality';
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 export const FINAL_JOB_STATUSES: readonly JobStatus[] = ['done', 'failed', 'cancelled'];
 export interface JobRecord {
@@ -316,8 +316,10 @@ export interface JobRecord {
   runId: string | null;
   checkpointId: number | null;
   status: JobStatus;
-  /** 0..1 */
+  /** 0..1 (a quality job: within its current phase) */
   progress: number;
+  /** What a job with phases is doing now (a quality job: 'classifier' | 'sampling' | 'features'), else null. */
+  phase: string | null;
   settings: Record<string, unknown>;
   result: unknown;
   error: string | null;
@@ -335,6 +337,7 @@ export interface NewJob {
 export interface JobPatch {
   status?: JobStatus;
   progress?: number;
+  phase?: string | null;
   result?: unknown;
   error?: string | null;
 }
@@ -343,6 +346,40 @@ export interface JobFilter {
   runId?: string;
   status?: JobStatus | JobStatus[];
   limit?: number;
+}
+
+/** A sample-quality result as stored (quality_results); the JSON columns stay plain objects here. */
+export interface QualityResultRecord {
+  id: number;
+  runId: string;
+  checkpointId: number | null;
+  jobId: number | null;
+  /** The checkpoint's training step. */
+  step: number;
+  sweepId: string | null;
+  sampler: string;
+  steps: number;
+  skipFraction: number;
+  count: number;
+  settings: Record<string, unknown>;
+  report: Record<string, unknown>;
+  classifier: Record<string, unknown>;
+  createdAt: number;
+}
+export interface NewQualityResult {
+  runId: string;
+  checkpointId?: number | null;
+  jobId?: number | null;
+  step: number;
+  sweepId?: string | null;
+  sampler: string;
+  steps: number;
+  skipFraction?: number;
+  count: number;
+  settings: Record<string, unknown>;
+  report: Record<string, unknown>;
+  classifier: Record<string, unknown>;
+  createdAt?: number;
 }
 
 /** Series the run detail view draws from step metrics. */

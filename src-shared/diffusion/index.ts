@@ -3,3 +3,4 @@ export * from './schedule';
 export * from './processArrays';
 export * from './respacing';
 export * from './noiseProcess';
+export * from './skipFraction';

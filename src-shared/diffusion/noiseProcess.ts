@@ -5,6 +5,7 @@
 import { betaSchedule } from './schedule';
 import { deriveProcessArrays, type ProcessArrays } from './processArrays';
 import { respacedBetas, spaceTimesteps, type RespacingSpec } from './respacing';
+import { skipFractionProblem, stepsAfterSkip } from './skipFraction';
 import type { ScheduleName } from './types';
 
 export interface NoiseProcess extends ProcessArrays {
@@ -36,12 +37,17 @@ export function fromBetas(betas: ArrayLike<number>, rescaleTimesteps = true): No
   };
 }
 
-/** The respaced process keeping `spaceTimesteps(T, spec)` of a full process. */
-export function respace(base: NoiseProcess, spec: RespacingSpec): NoiseProcess {
+/**
+ * The respaced process keeping `spaceTimesteps(T, spec)` of a full process; with `skipFraction` f > 0,
+ * `spaceTimesteps(⌊(1−f)·T⌋, spec)`: the first fraction f of the reverse process is skipped (skipFraction.ts).
+ */
+export function respace(base: NoiseProcess, spec: RespacingSpec, skipFraction = 0): NoiseProcess {
   if (base.numSteps !== base.originalNumSteps) {
     throw new Error('respace the full process, not an already respaced one');
   }
-  const keep = spaceTimesteps(base.numSteps, spec);
+  const problem = skipFractionProblem(skipFraction, base.numSteps);
+  if (problem) throw new Error(problem);
+  const keep = spaceTimesteps(stepsAfterSkip(base.numSteps, skipFraction), spec);
   const { betas, timestepMap } = respacedBetas(base.alphasCumprod, keep);
   return {
     ...deriveProcessArrays(betas),

@@ -54,4 +54,56 @@ describe('iddpm eval --metrics', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/--metrics: 'lpips' is not a metric; use a comma-separated list of fid, kid, pr, is \(or all\)/);
   });
+
+  it('--sweep-steps measures each K and the full chain with ancestral and DDIM, prints a table, writes sweep.json and sweep.csv', () => {
+    const out = path.join(data, 'sweep');
+    const r = iddpm('eval', checkpoint, '--metrics', 'fid,kid', '--sweep-steps', '5,10', '--count', '8', '--images', '64', '--out', out, '--data', data);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/sweep: 6 points \(5, 10, 50 steps × ancestral, DDIM η = 0\), 8 samples each/);
+    expect(r.stdout).toMatch(/^\(measured on the studio's MNIST \(bundled digits\) classifier features, not Inception features: not Inception FID\/IS, not comparable with published values\)\n8 samples per point; classifier held-out accuracy \d+\.\d%\nsampler +steps +fid +kid_mean +kid_std\n/);
+    expect(r.stdout).toMatch(/\nancestral +5 +\d+\.\d{3} /);
+    expect(r.stdout).toMatch(/\nddim +50 \(T\) +\d+\.\d{3} /);
+    const csv = readFileSync(path.join(out, 'sweep.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('sampler,steps,full_chain,fid,kid_mean,kid_std');
+    expect(csv.slice(1).map((l) => l.split(',').slice(0, 3).join(','))).toEqual([
+      'ancestral,5,false', 'ddim,5,false', 'ancestral,10,false', 'ddim,10,false', 'ancestral,50,true', 'ddim,50,true',
+    ]);
+    const sweep = JSON.parse(readFileSync(path.join(out, 'sweep.json'), 'utf8')) as { caveat: string; diffusionSteps: number; points: { sampler: string; steps: number; dir: string; report: { fid: number; generatedCount: number } }[] };
+    expect(sweep.caveat).toMatch(/not comparable with published values/);
+    expect(sweep.diffusionSteps).toBe(50);
+    expect(sweep.points).toHaveLength(6);
+    for (const p of sweep.points) {
+      expect(Number.isFinite(p.report.fid)).toBe(true);
+      expect(p.report.generatedCount).toBe(8);
+      expect(existsSync(path.join(out, p.dir, 'quality.json'))).toBe(true);
+    }
+    // The CSV carries the JSON's numbers at full precision.
+    expect(Number(csv[1].split(',')[3])).toBe(sweep.points[0].report.fid);
+    // DDIM at K = T with η = 0 and ancestral at K = T are different samplers: different numbers.
+    expect(sweep.points[4].report.fid).not.toBe(sweep.points[5].report.fid);
+  });
+
+  it('--sweep-steps refuses K above T, repeats, non-numbers, a K DDIM cannot stride and --sampler, naming the flag, before any work', () => {
+    const refused = (flags: string[], message: RegExp) => {
+      const out = path.join(data, 'refused-sweep');
+      const r = iddpm('eval', checkpoint, '--metrics', 'fid', '--count', '8', '--out', out, '--data', data, ...flags);
+      expect(r.code, r.stdout).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(existsSync(out)).toBe(false);
+    };
+    refused(['--sweep-steps', '10,60'], /--sweep-steps: 60 is more than the model's diffusion steps T = 50; use at most 50/);
+    refused(['--sweep-steps', '10,10'], /--sweep-steps: 10 is given twice/);
+    refused(['--sweep-steps', '10,x'], /--sweep-steps: 'x' is not a whole number of steps/);
+    refused(['--sweep-steps', '0'], /--sweep-steps: 0 is not a positive whole number/);
+    refused(['--sweep-steps', '30'], /--sweep-steps: DDIM cannot take exactly 30 of 50 steps/);
+    refused(['--sweep-steps', '10', '--sampler', 'ddim'], /--sampler cannot be used with --sweep-steps/);
+    refused(['--sweep-steps', '10', '--skip-fraction', '0.5', '--steps', '4'], /--steps cannot be used with --sweep-steps/);
+    refused(['--sweep-steps', '30', '--skip-fraction', '0.5'], /--sweep-steps: 30 is more than the 25 steps left after skipping \(T = 50\)/);
+  });
+
+  it('--help says what a sweep measures', () => {
+    const r = iddpm('eval', '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--sweep-steps +with --metrics: quality vs sampling steps \(paper Fig\. 8\).*respaced ancestral sampling and with DDIM \(η = 0\)/);
+  });
 });

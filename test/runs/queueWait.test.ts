@@ -14,6 +14,7 @@ describe('describeWait', () => {
     expect(describeWait([{ kind: 'eval', jobId: 4, runName: 'a' }], 2, 1)).toBe(
       'waiting for evaluation job #4 (run “a”): one job per device; 2 more queued before it',
     );
+    expect(describeWait([{ kind: 'quality', jobId: 7, runName: 'b' }], 0, 1)).toBe('waiting for sample-quality job #7 (run “b”): one job per device');
     expect(describeWait([], 0, 1)).toBeNull();
   });
 });

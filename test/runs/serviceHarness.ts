@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunSummary, StudioEvent } from '../../src-shared/protocol';
-import { createRunService, type RunService } from '../../src-main/runs/runService';
+import { createRunService, type RunService, type RunServiceOptions } from '../../src-main/runs/runService';
 
 /** The statuses a run stops moving in (a test waits for one of these after stop, pause or the end). */
 const FINAL = ['done', 'failed', 'interrupted', 'stopped', 'paused'];
@@ -24,8 +24,11 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export async function startHarness(dataDir = mkdtempSync(path.join(os.tmpdir(), 'iddpm-svc-'))): Promise<Harness> {
-  const service = await createRunService({ dataDir, face: 'cli' });
+export async function startHarness(
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'iddpm-svc-')),
+  options: Partial<Omit<RunServiceOptions, 'dataDir'>> = {},
+): Promise<Harness> {
+  const service = await createRunService({ face: 'cli', ...options, dataDir });
   const events: StudioEvent[] = [];
   service.subscribe((e) => events.push(e));
   async function waitFor<T>(check: () => T | undefined | null | false, what: string, timeoutMs = 120_000): Promise<T> {

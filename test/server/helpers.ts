@@ -367,6 +367,22 @@ export class FakeBackend implements StudioBackend {
     this.run(settings.runId);
     return { ...this.job(settings.runId), kind: 'eval' as const };
   }
+  async startQualityEvaluation(settings: { runId: string }) {
+    this.run(settings.runId);
+    return { ...this.job(settings.runId), kind: 'quality' as const };
+  }
+  async startQualitySweep(settings: { runId: string }) {
+    this.run(settings.runId);
+    return { sweepId: 'sweep-1', jobs: [{ ...this.job(settings.runId), kind: 'quality' as const }] };
+  }
+  async listQualityResults(runId: string) {
+    this.run(runId);
+    return [];
+  }
+  async qualityAvailability(runId: string) {
+    this.run(runId);
+    return { labelled: true, message: null, diffusionSteps: 50, classifierAccuracy: null };
+  }
   async cancelJob(_jobId: number): Promise<JobSummary> {
     throw Object.assign(new Error('no such job'), { code: 'not-found' });
   }

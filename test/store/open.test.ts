@@ -12,6 +12,7 @@ const EXPECTED_TABLES = [
   'evaluations',
   'gns_points',
   'jobs',
+  'quality_results',
   'runs',
   'sample_images',
   'sample_sets',

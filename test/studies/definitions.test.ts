@@ -1,6 +1,7 @@
 /** The built-in studies: every run of every size is a valid config, and runs differ only in the setting named. */
 import { describe, expect, it } from 'vitest';
 import { validateRunConfig } from '../../src-shared/config/validate';
+import { skipFractionProblem, stepsAfterSkip } from '../../src-shared/diffusion/skipFraction';
 import { RUN_ID_MAX_LENGTH, runIdProblem } from '../../src-shared/runId';
 import { getStudyDefinition, listStudyKinds, planStudyRuns, STUDY_KINDS, STUDY_SIZES, studyKindProblem, studySizeProblem } from '../../src-shared/studies';
 
@@ -33,6 +34,20 @@ describe('study definitions', () => {
       for (const f of fields) {
         const leaf = f.split('.').at(-1)!;
         expect(`${runs[0].differs}; ${r.differs}`, `${kind} ${size}: ${r.key} differs in ${f}`).toContain(leaf);
+      }
+    }
+  });
+
+  it('asks only for quality points the models can sample: K ≤ T, and K ≤ the steps a skipped prefix leaves', () => {
+    for (const kind of STUDY_KINDS) {
+      for (const size of STUDY_SIZES) {
+        const spec = getStudyDefinition(kind).sizes[size];
+        const T = planStudyRuns(getStudyDefinition(kind), size)[0].config.diffusion.steps;
+        for (const k of spec.evaluation.quality?.steps ?? []) expect(k, `${kind} ${size}`).toBeLessThanOrEqual(T);
+        for (const f of spec.evaluation.quality?.skipFractions ?? []) {
+          expect(skipFractionProblem(f, T)).toBeNull();
+          expect(spec.evaluation.quality!.skipSteps!, `${kind} ${size} skip ${f}`).toBeLessThanOrEqual(stepsAfterSkip(T, f));
+        }
       }
     }
   });

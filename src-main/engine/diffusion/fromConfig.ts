@@ -15,7 +15,10 @@ export function diffusionFromConfig(cfg: Pick<RunConfig, 'diffusion'>): Diffusio
   return createDiffusion(process, kind);
 }
 
-/** The same diffusion on a subset of steps ("50", "10,15,20", "ddim25"): what fast samplers run on. */
-export function respacedDiffusion(d: Diffusion, spec: RespacingSpec): Diffusion {
-  return createDiffusion(respace(d.process, spec), d);
+/**
+ * The same diffusion on a subset of steps ("50", "10,15,20", "ddim25"): what fast samplers run on;
+ * `skipFraction` f keeps only steps below ⌊(1−f)·T⌋ (the paper's Figure 3, see skipFraction.ts).
+ */
+export function respacedDiffusion(d: Diffusion, spec: RespacingSpec, skipFraction = 0): Diffusion {
+  return createDiffusion(respace(d.process, spec, skipFraction), d);
 }

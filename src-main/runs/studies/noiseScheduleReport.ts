@@ -98,7 +98,18 @@ export function noiseScheduleReport(d: StudyData, labels: Record<string, string>
       xScale: 'linear',
       yScale: 'linear',
       series: keys.map((k) => series(labels[k], k, skipped[k])),
-      caption: 'Sampling starts at x_t for t = (1 − fraction)·T from pure noise, skipping the first steps of the reverse process. FID on the studio classifier’s features, not Inception FID.',
+      caption: 'Sampling starts from pure noise at t = ⌊(1 − fraction)·T⌋, skipping the first steps of the reverse process (respaced over the steps left). FID on the studio classifier’s features, not Inception FID.',
+    },
+    {
+      id: 'skip-kid',
+      title: 'KID when skipping a prefix of the reverse process',
+      figure: 'Figure 3',
+      xLabel: 'fraction of the reverse process skipped',
+      yLabel: 'KID (studio classifier features)',
+      xScale: 'linear',
+      yScale: 'linear',
+      series: keys.map((k) => series(labels[k], k, quality.skipCurve(k, 'kid'))),
+      caption: 'The same samples as the FID chart, measured by KID (unbiased; steadier than FID at small sample counts).',
     },
   ];
   const tables: P.StudyTable[] = [

@@ -11,6 +11,8 @@ export interface StudyHost {
   startRun(runId: string): Promise<P.RunSummary>;
   stopRun(runId: string): Promise<P.RunSummary>;
   startEvaluation(settings: P.EvaluationSettings): Promise<P.JobSummary>;
+  /** A sample-quality job (FID, KID… on the dataset's classifier): one per point of a study's quality phase. */
+  startQualityEvaluation(settings: P.QualitySettings): Promise<P.JobSummary>;
   cancelJob(jobId: number): Promise<P.JobSummary>;
   subscribe(handler: (e: P.StudioEvent) => void): () => void;
   /** A run as the faces see it, or null when it no longer exists. */

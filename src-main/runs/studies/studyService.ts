@@ -19,6 +19,7 @@ import { planEvaluations } from './evaluationPlan';
 import { newStudyId, studyRunId } from './studyIds';
 import type { StudyHost } from './studyHost';
 import { buildStudyReport } from './studyReport';
+import { studyQuality } from './studyQuality';
 import { writeStudyExport } from './studyExport';
 import { studyChartPng } from '../../report/studyChartPng';
 import { createZip } from '../../imageio/zip';
@@ -115,7 +116,7 @@ export class StudyService {
 
   async studyReport(studyId: string): Promise<P.StudyReport> {
     const s = this.require(studyId);
-    return buildStudyReport(this.store, s, this.summary(s));
+    return buildStudyReport(this.store, s, this.summary(s), studyQuality(this.store, s));
   }
 
   async exportStudy(studyId: string): Promise<P.StudyExport> {
@@ -276,12 +277,13 @@ export class StudyService {
         changed = true;
         continue;
       }
-      if (e.kind === 'nll') {
-        const job = await this.host.startEvaluation({ runId, checkpointId: cp.id, images: Number(e.settings.images) });
-        e.jobId = job.id;
-        e.status = 'queued';
-        changed = true;
-      }
+      const job =
+        e.kind === 'nll'
+          ? await this.host.startEvaluation({ runId, checkpointId: cp.id, images: Number(e.settings.images) })
+          : await this.host.startQualityEvaluation({ ...(e.settings as unknown as Omit<P.QualitySettings, 'runId' | 'checkpointId'>), runId, checkpointId: cp.id });
+      e.jobId = job.id;
+      e.status = 'queued';
+      changed = true;
     }
     if (changed) this.store.studies.update(studyId, { evaluations });
   }
