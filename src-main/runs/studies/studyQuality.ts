@@ -4,7 +4,13 @@
  */
 import type { QualityReport } from '../../../src-shared/protocol';
 import type { Store, StudyRecord } from '../../store';
-import type { QualityReader } from './noiseScheduleReport';
+
+/** Sample-quality results of a study's runs (quality jobs): a metric over skip fractions or over sampling steps. */
+export interface QualityReader {
+  skipCurve(runKey: string, metric: string): { x: number[]; y: number[] };
+  stepsCurve(runKey: string, metric: string): { x: number[]; y: number[] };
+  notes(): string[];
+}
 
 type Metric = 'fid' | 'kid';
 
