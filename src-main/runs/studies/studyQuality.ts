@@ -49,7 +49,7 @@ export function studyQuality(store: Store, study: StudyRecord): QualityReader {
       if (!first) return [];
       const count = study.evaluations.find((e) => e.kind === 'quality')?.settings.count;
       return [
-        `${first.caveat} Each point: ${count} generated images against the held-out split; the classifier's held-out accuracy is ${(100 * first.accuracy).toFixed(1)}%.`,
+        `${first.caveat.replace(/\.?\s*$/, '.')} Each point: ${count} generated images against the held-out split; the classifier's held-out accuracy is ${(100 * first.accuracy).toFixed(1)}%.`,
       ];
     },
   };
