@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { StudySummary } from '../../src-shared/protocol';
 import { getStudyDefinition, planStudyRuns } from '../../src-shared/studies';
 import { buildStudyReport } from '../../src-main/runs/studies/studyReport';
-import type { QualityReader } from '../../src-main/runs/studies/noiseScheduleReport';
+import type { QualityReader } from '../../src-main/runs/studies/studyQuality';
 import type { Store, StudyRecord } from '../../src-main/store';
 import { tempStore, type TempStore } from '../store/helpers';
 
@@ -123,6 +123,29 @@ describe('noise-schedule report', () => {
     expect(worse.verdicts.find((x) => x.claimId === 'linear-skip-robust')!.outcome).toBe('does not hold');
     const none = buildStudyReport(t.store, s, summaryOf(s));
     expect(none.verdicts.find((x) => x.claimId === 'linear-skip-robust')!.outcome).toBe('not enough data');
+  });
+});
+
+describe('quality results of a study', () => {
+  it('are read from the stored results of the jobs its evaluations queued (and only those)', () => {
+    t = tempStore();
+    const s = makeStudy(t.store, 'sampling-steps');
+    const jobs = [0, 1, 2].map(() => t!.store.createJob({ kind: 'quality', runId: 's-hybrid-learned', settings: {} }).id);
+    const evaluations = [10, 25].map((k, i) => ({
+      key: `quality:hybrid-learned:K${k}`, kind: 'quality' as const, runKey: 'hybrid-learned', checkpointStep: 300,
+      settings: { steps: k, skipFraction: 0, count: 64 }, jobId: jobs[i], status: 'done' as const,
+    }));
+    t.store.studies.update('s', { evaluations });
+    const result = (jobId: number | null, steps: number, fid: number) =>
+      t!.store.addQualityResult({ runId: 's-hybrid-learned', jobId, step: 300, sampler: 'ancestral', steps, count: 64, settings: {}, report: { fid, kid: { mean: fid / 1000, std: 0, subsetSize: 32, subsets: 10 }, caveat: 'FID on the studio classifier, not Inception.' }, classifier: { heldOutAccuracy: 0.98 } });
+    result(jobs[0], 10, 42);
+    result(jobs[1], 25, 30);
+    result(jobs[2], 25, 1); // measured from the Evaluate view, not by the study
+    const r = buildStudyReport(t.store, t.store.studies.get('s')!, summaryOf(s));
+    const fid = r.charts.find((c) => c.id === 'fid-vs-steps')!;
+    expect(fid.series.find((x) => x.runKey === 'hybrid-learned')).toMatchObject({ x: [10, 25], y: [42, 30] });
+    expect(r.charts.find((c) => c.id === 'kid-vs-steps')!.series.find((x) => x.runKey === 'hybrid-learned')!.y).toEqual([0.042, 0.03]);
+    expect(r.notes.join(' ')).toContain("FID on the studio classifier, not Inception. Each point: 64 generated images against the held-out split; the classifier's held-out accuracy is 98.0%.");
   });
 });
 

@@ -6,6 +6,7 @@
 import type * as P from '../../../src-shared/protocol';
 import { compareSeries, comparisonLine, comparisonOutcome, fmt, pairAtCommonX, tailShare } from '../../../src-shared/studies/verdicts';
 import { series, type StudyData } from './studyData';
+import type { QualityReader } from './studyQuality';
 
 type Built = Pick<P.StudyReport, 'verdicts' | 'charts' | 'tables' | 'notes'>;
 
@@ -121,11 +122,4 @@ export function noiseScheduleReport(d: StudyData, labels: Record<string, string>
     },
   ];
   return { verdicts: [nllVerdict, tailVerdict, skipVerdict], charts, tables, notes: [`T = ${T}, batch ${cfg?.training.batchSize ?? '?'}, ${d.step('linear')} steps per run: a small model trained briefly.`, ...quality.notes()] };
-}
-
-/** Sample-quality results of a study's runs (quality jobs): a metric over skip fractions or over sampling steps. */
-export interface QualityReader {
-  skipCurve(runKey: string, metric: string): { x: number[]; y: number[] };
-  stepsCurve(runKey: string, metric: string): { x: number[]; y: number[] };
-  notes(): string[];
 }

@@ -4,7 +4,7 @@
  */
 import type * as P from '../../../src-shared/protocol';
 import { compareSeries, comparisonOutcome, fmt, pairAtCommonX } from '../../../src-shared/studies/verdicts';
-import type { QualityReader } from './noiseScheduleReport';
+import type { QualityReader } from './studyQuality';
 import { series, type StudyData } from './studyData';
 
 type Built = Pick<P.StudyReport, 'verdicts' | 'charts' | 'tables' | 'notes'>;

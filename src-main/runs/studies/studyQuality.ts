@@ -4,7 +4,13 @@
  */
 import type { QualityReport } from '../../../src-shared/protocol';
 import type { Store, StudyRecord } from '../../store';
-import type { QualityReader } from './noiseScheduleReport';
+
+/** Sample-quality results of a study's runs (quality jobs): a metric over skip fractions or over sampling steps. */
+export interface QualityReader {
+  skipCurve(runKey: string, metric: string): { x: number[]; y: number[] };
+  stepsCurve(runKey: string, metric: string): { x: number[]; y: number[] };
+  notes(): string[];
+}
 
 type Metric = 'fid' | 'kid';
 
@@ -43,7 +49,7 @@ export function studyQuality(store: Store, study: StudyRecord): QualityReader {
       if (!first) return [];
       const count = study.evaluations.find((e) => e.kind === 'quality')?.settings.count;
       return [
-        `${first.caveat} Each point: ${count} generated images against the held-out split; the classifier's held-out accuracy is ${(100 * first.accuracy).toFixed(1)}%.`,
+        `${first.caveat.replace(/\.?\s*$/, '.')} Each point: ${count} generated images against the held-out split; the classifier's held-out accuracy is ${(100 * first.accuracy).toFixed(1)}%.`,
       ];
     },
   };

@@ -3,18 +3,13 @@ import type * as P from '../../../src-shared/protocol';
 import { getStudyDefinition } from '../../../src-shared/studies';
 import type { Store, StudyRecord } from '../../store';
 import { importanceSamplingReport } from './importanceSamplingReport';
-import { noiseScheduleReport, type QualityReader } from './noiseScheduleReport';
+import { noiseScheduleReport } from './noiseScheduleReport';
+import { studyQuality, type QualityReader } from './studyQuality';
 import { samplingStepsReport } from './samplingStepsReport';
 import { StudyData } from './studyData';
 
-/** Until the quality job is wired, no quality results exist: the verdicts that need them say so. */
-const NO_QUALITY: QualityReader = {
-  skipCurve: () => ({ x: [], y: [] }),
-  stepsCurve: () => ({ x: [], y: [] }),
-  notes: () => [],
-};
-
-export function buildStudyReport(store: Store, study: StudyRecord, summary: P.StudySummary, quality: QualityReader = NO_QUALITY): P.StudyReport {
+/** `quality`: where its quality results come from (default: the stored results of the study's quality jobs). */
+export function buildStudyReport(store: Store, study: StudyRecord, summary: P.StudySummary, quality: QualityReader = studyQuality(store, study)): P.StudyReport {
   const def = getStudyDefinition(summary.kind);
   const labels = Object.fromEntries(def.runs.map((r) => [r.key, r.label]));
   const d = new StudyData(store, study);

@@ -19,7 +19,6 @@ import { planEvaluations } from './evaluationPlan';
 import { newStudyId, studyRunId } from './studyIds';
 import type { StudyHost } from './studyHost';
 import { buildStudyReport } from './studyReport';
-import { studyQuality } from './studyQuality';
 import { writeStudyExport } from './studyExport';
 import { studyChartPng } from '../../report/studyChartPng';
 import { createZip } from '../../imageio/zip';
@@ -116,7 +115,7 @@ export class StudyService {
 
   async studyReport(studyId: string): Promise<P.StudyReport> {
     const s = this.require(studyId);
-    return buildStudyReport(this.store, s, this.summary(s), studyQuality(this.store, s));
+    return buildStudyReport(this.store, s, this.summary(s));
   }
 
   async exportStudy(studyId: string): Promise<P.StudyExport> {
