@@ -95,12 +95,9 @@ describe.skipIf(!existsSync(CHROMIUM))('a tiny study from the Studies view to it
     const charts = page.locator('[data-testid^="study-chart-"][data-series]');
     const chartIds = (await charts.evaluateAll((fs) => fs.map((f) => f.getAttribute('data-testid')!.slice('study-chart-'.length)))) as string[];
     expect(chartIds.length).toBeGreaterThanOrEqual(3);
-    let plotted = 0;
-    for (const id of chartIds) {
-      const points = Number(await page.getByTestId(`study-chart-canvas-${id}`).getAttribute('data-points'));
-      if (points > 0) plotted++;
-    }
-    expect(plotted, 'charts with points').toBeGreaterThanOrEqual(2);
+    const plottedPoints = new Map<string, number>();
+    for (const id of chartIds) plottedPoints.set(id, Number(await page.getByTestId(`study-chart-canvas-${id}`).getAttribute('data-points')));
+    expect([...plottedPoints.values()].filter((n) => n > 0).length, 'charts with points').toBeGreaterThanOrEqual(2);
 
     // Export: a folder in the data directory with a PNG and a CSV per chart, report.json and report.md.
     await page.getByTestId('study-export').click();
@@ -119,6 +116,12 @@ describe.skipIf(!existsSync(CHROMIUM))('a tiny study from the Studies view to it
     const json = JSON.parse(readFileSync(path.join(folder, 'report.json'), 'utf8')) as StudyReport;
     expect(json.study.id).toBe(studyId);
     expect(json.charts.map((c) => c.id).sort()).toEqual([...chartIds].sort());
+    // Every chart the report has data for is plotted on the page, and no chart without data pretends to be.
+    for (const c of json.charts) {
+      const hasData = c.series.some((x) => x.x.length > 0);
+      expect(plottedPoints.get(c.id)! > 0, `chart ${c.id} plotted`).toBe(hasData);
+    }
+    expect(json.verdicts.map((v) => v.line.trim()).sort()).toEqual(lines.map((l) => l.trim()).sort());
     const md = readFileSync(path.join(folder, 'report.md'), 'utf8');
     // The Markdown states the verdict lines the page shows, and shows the PNG charts.
     for (const l of lines) expect(md).toContain(l.trim());
