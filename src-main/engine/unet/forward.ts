@@ -139,12 +139,12 @@ function resBlock(ctx: Ctx, layer: ResBlockLayout, x: tf.Tensor4D, emb: tf.Tenso
     h = groupNormSilu(h, vec(`${p}.out_layers.0.weight`), vec(`${p}.out_layers.0.bias`));
   }
   h = dropout(ctx, h);
-  h = conv2d(h, w(`${p}.out_layers.3.weight`) as tf.Tensor4D, vec(`${p}.out_layers.3.bias`), 1, SAME_PAD_1);
   const skip =
     layer.inCh === layer.outCh
       ? x
       : conv2d(x, w(`${p}.skip_connection.weight`) as tf.Tensor4D, vec(`${p}.skip_connection.bias`), 1, 'valid');
-  return tf.add(skip, h);
+  // skip + conv(h): the conv adds the skip connection in its own pass.
+  return conv2d(h, w(`${p}.out_layers.3.weight`) as tf.Tensor4D, vec(`${p}.out_layers.3.bias`), 1, SAME_PAD_1, skip);
 }
 
 function attentionBlock(ctx: Ctx, layer: AttnBlockLayout, x: tf.Tensor4D): tf.Tensor4D {
@@ -154,8 +154,9 @@ function attentionBlock(ctx: Ctx, layer: AttnBlockLayout, x: tf.Tensor4D): tf.Te
   const normed = groupNorm(x, w(`${p}.norm.weight`) as tf.Tensor1D, w(`${p}.norm.bias`) as tf.Tensor1D);
   const qkv = dense(tf.reshape(normed, [b * hh * ww, c]), w(`${p}.qkv.weight`) as tf.Tensor2D, w(`${p}.qkv.bias`) as tf.Tensor1D);
   const attended = attentionCore(tf.reshape(qkv, [b, hh * ww, 3 * c]), layer.heads);
-  const projected = dense(tf.reshape(attended, [b * hh * ww, c]), w(`${p}.proj_out.weight`) as tf.Tensor2D, w(`${p}.proj_out.bias`) as tf.Tensor1D);
-  return tf.add(x, tf.reshape(projected, [b, hh, ww, c]));
+  // x + proj_out(attended): the product accumulates onto x (no separate Add pass).
+  const out = dense(tf.reshape(attended, [b * hh * ww, c]), w(`${p}.proj_out.weight`) as tf.Tensor2D, w(`${p}.proj_out.bias`) as tf.Tensor1D, tf.reshape(x, [b * hh * ww, c]));
+  return tf.reshape(out, [b, hh, ww, c]);
 }
 
 /** Inverted dropout with a mask from the run's generator (same mask on every backend). */
