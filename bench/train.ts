@@ -24,7 +24,7 @@ export interface TrainBenchConfig {
 
 export const TRAIN_CONFIGS: TrainBenchConfig[] = [
   { name: 'A8', channels: 32, numResBlocks: 1, channelMult: [1, 2, 2], batch: 8 },
-  { name: 'A32', channels: 32, numResBlocks: 1, channelMult: [1, 2, 2], batch: 32, microbatch: 16 },
+  { name: 'A32', channels: 32, numResBlocks: 1, channelMult: [1, 2, 2], batch: 32 },
   { name: 'B16', channels: 64, numResBlocks: 2, channelMult: [1, 2, 2, 2], batch: 16 },
 ];
 

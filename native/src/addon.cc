@@ -140,7 +140,26 @@ napi_value Conv2dForward(napi_env env, napi_callback_info info) {
   const float* bias = a.f32(2, g.Co, "bias", true);
   float* y = a.f32(3, sz(g.B, g.Ho, g.Wo, g.Co), "y");
   if (a.failed) return nullptr;
-  conv2d_forward(x, w, bias, y, g);
+  conv2d_forward(x, w, bias, nullptr, y, g);
+  return undefined(env);
+}
+
+// conv2dForwardAdd(x, w, bias?, residual, y, ...dims): y = conv(x, w) + bias + residual in one pass.
+napi_value Conv2dForwardAdd(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  ConvGeom g;
+  if (!conv_geom(a, 5, g)) return nullptr;
+  const float* x = a.f32(0, sz(g.B, g.H, g.W, g.Ci), "x");
+  const float* w = a.f32(1, sz(g.KH, g.KW, g.Ci, g.Co), "w");
+  const float* bias = a.f32(2, g.Co, "bias", true);
+  const float* residual = a.f32(3, sz(g.B, g.Ho, g.Wo, g.Co), "residual");
+  float* y = a.f32(4, sz(g.B, g.Ho, g.Wo, g.Co), "y");
+  if (a.failed) return nullptr;
+  if (y == residual) {
+    a.fail("y: may not be the residual array");
+    return nullptr;
+  }
+  conv2d_forward(x, w, bias, residual, y, g);
   return undefined(env);
 }
 
@@ -271,6 +290,7 @@ napi_value GroupNormBackward(napi_env env, napi_callback_info info) {
 
 // adamwStep(param, grad, m, v, paramOut, mOut, vOut, beta1, beta2, eps, decay, biasCorrection2Sqrt, stepSize):
 // one AdamW update of n = param.length values; the scalars are JS numbers, rounded to float32 here as tfjs does.
+// Returns Σ grad² (the squared gradient norm), read in the same pass.
 napi_value AdamWStep(napi_env env, napi_callback_info info) {
   Args a(env, info);
   const size_t n = a.length(0);
@@ -287,8 +307,10 @@ napi_value AdamWStep(napi_env env, napi_callback_info info) {
   // 1 − β is formed in double, then rounded, as `tf.mul(x, 1 - beta)` does.
   const AdamWScalars s{(float)beta1, (float)(1 - beta1), (float)beta2, (float)(1 - beta2), (float)decay, (float)bc2,
                        (float)eps, (float)step_size};
-  adamw_step(p, g, m, v, p_out, m_out, v_out, (long)n, s);
-  return undefined(env);
+  const double grad_sq = adamw_step(p, g, m, v, p_out, m_out, v_out, (long)n, s);
+  napi_value out;
+  napi_create_double(env, grad_sq, &out);
+  return out;
 }
 
 // emaUpdate(ema, param, out, rate): out = ema·rate + param·(1 − rate).
@@ -390,6 +412,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"matmul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dForward", nullptr, Conv2dForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dForwardAdd", nullptr, Conv2dForwardAdd, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dInputGrad", nullptr, Conv2dInputGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dFilterGrad", nullptr, Conv2dFilterGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionForward", nullptr, AttentionForward, nullptr, nullptr, nullptr, napi_default, nullptr},

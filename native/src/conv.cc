@@ -50,8 +50,8 @@ void tile_pointers(const float* x, const float* zeros, const ConvGeom& g, int m0
 
 }  // namespace
 
-static void conv_forward(const float* x, const float* w, const float* bias, float* y, const ConvGeom& g,
-                         WorkKind kind) {
+static void conv_forward(const float* x, const float* w, const float* bias, const float* residual, float* y,
+                         const ConvGeom& g, WorkKind kind) {
   const int m = g.B * g.Ho * g.Wo;
   const int taps = g.KH * g.KW;
   const int k = taps * g.Ci;
@@ -86,11 +86,18 @@ static void conv_forward(const float* x, const float* w, const float* bias, floa
              std::min(MR, r1 - m0), nr);
       }
     }
+    // The residual goes onto the finished block while it is still in cache: (conv + bias) + residual, the same
+    // float operations as a separate add, so the same bits.
+    if (residual) {
+      const long lo = (long)r0 * n, hi = (long)r1 * n;
+      for (long i = lo; i < hi; i++) y[i] += residual[i];
+    }
   }, kind, (double)work);
 }
 
-void conv2d_forward(const float* x, const float* w, const float* bias, float* y, const ConvGeom& g) {
-  conv_forward(x, w, bias, y, g, kConvForward);
+void conv2d_forward(const float* x, const float* w, const float* bias, const float* residual, float* y,
+                    const ConvGeom& g) {
+  conv_forward(x, w, bias, residual, y, g, kConvForward);
 }
 
 void conv2d_input_grad(const float* dy, const float* w, float* dx, const ConvGeom& g) {
@@ -107,7 +114,7 @@ void conv2d_input_grad(const float* dy, const float* w, float* dx, const ConvGeo
         for (int co = 0; co < g.Co; co++) dst[(long)co * g.Ci + ci] = src[(long)ci * g.Co + co];
     }
     ConvGeom r{g.B, g.Ho, g.Wo, g.Co, g.KH, g.KW, g.Ci, 1, g.KH - 1 - g.pt, g.KW - 1 - g.pl, g.H, g.W};
-    conv_forward(dy, wr.data(), nullptr, dx, r, kConvInputGrad);
+    conv_forward(dy, wr.data(), nullptr, nullptr, dx, r, kConvInputGrad);
     return;
   }
   // Strided: per image, dcols[Ho·Wo, K] = dy_img · Wᵀ, then scatter-add (col2im) into dx_img.

@@ -11,8 +11,10 @@ struct ConvGeom {
   int Ho, Wo;  // output
 };
 
-// y[B,Ho,Wo,Co] = conv(x, w) (+ bias).
-void conv2d_forward(const float* x, const float* w, const float* bias, float* y, const ConvGeom& g);
+// y[B,Ho,Wo,Co] = conv(x, w) (+ bias) (+ residual[B,Ho,Wo,Co], e.g. a ResBlock's skip connection: added to each
+// block of rows as it is finished, instead of a separate pass over y; the same bits as adding it afterwards).
+void conv2d_forward(const float* x, const float* w, const float* bias, const float* residual, float* y,
+                    const ConvGeom& g);
 // dx[B,H,W,Ci] from dy[B,Ho,Wo,Co].
 void conv2d_input_grad(const float* dy, const float* w, float* dx, const ConvGeom& g);
 // dw[KH,KW,Ci,Co] (and db[Co] when non-null) from x and dy.
@@ -45,8 +47,9 @@ void group_norm_backward(const float* x, const float* gamma, const float* beta, 
 struct AdamWScalars {
   float beta1, one_minus_beta1, beta2, one_minus_beta2, decay, bias_correction2_sqrt, eps, step_size;
 };
-void adamw_step(const float* param, const float* grad, const float* m, const float* v, float* param_out,
-                float* m_out, float* v_out, long n, const AdamWScalars& s);
+// Returns Σ grad² (in double, summed in a fixed order), the squared gradient norm the trainer reports.
+double adamw_step(const float* param, const float* grad, const float* m, const float* v, float* param_out,
+                  float* m_out, float* v_out, long n, const AdamWScalars& s);
 // out = ema·rate + param·(1 − rate), as train/ema.ts.
 void ema_update(const float* ema, const float* param, float* out, long n, float rate, float one_minus_rate);
 

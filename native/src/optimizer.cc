@@ -14,6 +14,7 @@
 #endif
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "common.h"
 #include "kernels.h"
@@ -35,12 +36,15 @@ void for_chunks(long n, double flops_per_element, Fn&& fn) {
 
 }  // namespace
 
-void adamw_step(const float* param, const float* grad, const float* m, const float* v, float* param_out,
-                float* m_out, float* v_out, long n, const AdamWScalars& s) {
+double adamw_step(const float* param, const float* grad, const float* m, const float* v, float* param_out,
+                  float* m_out, float* v_out, long n, const AdamWScalars& s) {
   const float beta1 = s.beta1, one_minus_beta1 = s.one_minus_beta1, beta2 = s.beta2,
               one_minus_beta2 = s.one_minus_beta2, decay = s.decay, bias_correction2_sqrt = s.bias_correction2_sqrt,
               eps = s.eps, step_size = s.step_size;
-  for_chunks(n, 12, [&](long lo, long hi) {
+  // Σ g² for the gradient norm, read in the same pass: one double partial per chunk, summed in chunk order, so the
+  // result does not depend on the thread count.
+  std::vector<double> partial((n + kChunk - 1) / kChunk, 0.0);
+  for_chunks(n, 14, [&](long lo, long hi) {
     for (long i = lo; i < hi; i++) {
       const float g = grad[i];
       const float mi = m[i] * beta1 + g * one_minus_beta1;            // add(mul(m, β1), mul(g, 1−β1))
@@ -50,7 +54,18 @@ void adamw_step(const float* param, const float* grad, const float* m, const flo
       m_out[i] = mi;
       v_out[i] = vi;
     }
+    // A second loop over the chunk (still in cache), so the update loop above stays vectorised: four independent
+    // accumulators in a fixed order.
+    double acc[4] = {0.0, 0.0, 0.0, 0.0};
+    long i = lo;
+    for (; i + 4 <= hi; i += 4)
+      for (int j = 0; j < 4; j++) acc[j] += (double)grad[i + j] * (double)grad[i + j];
+    for (; i < hi; i++) acc[0] += (double)grad[i] * (double)grad[i];
+    partial[lo / kChunk] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
   });
+  double total = 0.0;
+  for (double p : partial) total += p;
+  return total;
 }
 
 void ema_update(const float* ema, const float* param, float* out, long n, float rate, float one_minus_rate) {

@@ -108,6 +108,33 @@ describe.skipIf(!addon?.adamwStep)('native AdamW and EMA', () => {
     expect(await kernelsOf(true)).toEqual([]);
   });
 
+  it('reports Σ grad² of the gradient it read, as a float64 sum does, the same on 1 and 2 threads', async () => {
+    await selectBackend('wasm');
+    const g = vector(5, 1);
+    let exact = 0;
+    for (const x of g) exact += x * x;
+    const sq = (threads: number) => {
+      setNativeThreads(threads);
+      const params = tf.tensor1d(vector(1, 0.1));
+      const grad = tf.tensor1d(g);
+      const adam = new AdamW(N);
+      const next = adam.apply(params, grad, 1e-3);
+      const out = adam.lastGradSq;
+      tf.dispose([params, grad, next]);
+      adam.dispose();
+      return out;
+    };
+    const one = sq(1);
+    expect(one).not.toBeNull();
+    expect(Math.abs(one! - exact) / exact).toBeLessThan(1e-12);
+    expect(sq(2)).toBe(one);
+    // The tfjs path reads nothing on the way: the trainer sums the squares itself then.
+    const adam = new AdamW(N);
+    adam.useNative = false;
+    expect(adam.readsGradSq()).toBe(false);
+    adam.dispose();
+  });
+
   it('refuses arrays of the wrong length or type, naming the argument', () => {
     const a = new Float32Array(10);
     const short = new Float32Array(9);

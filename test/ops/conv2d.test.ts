@@ -139,6 +139,39 @@ describe('conv2dFast on wasm vs tf conv2d gradients on cpu', () => {
     tf.dispose([x, w, ...g]);
     expect(tf.memory().numTensors).toBe(before);
   });
+  // A ResBlock's output: skip + conv(h). With the native kernels the conv adds the skip in its own pass (no Add
+  // kernel); value and all four gradients (the skip's is dy) as tf's conv plus tf.add on cpu.
+  for (const c of [CASES[0], CASES[1], CASES[13], CASES[8]]) {
+    it(`${c.name}, plus a residual`, async () => {
+      const outShape = (x: tf.Tensor, w: tf.Tensor) => conv2dPlain(x as tf.Tensor4D, w as tf.Tensor4D, null, c.stride, c.padding).shape;
+      const withRes = (impl: typeof conv2dFast) => (x: tf.Tensor, w: tf.Tensor, ...rest: tf.Tensor[]) => {
+        const b = c.bias ? (rest[0] as tf.Tensor1D) : null;
+        const res = rest[c.bias ? 1 : 0] as tf.Tensor4D;
+        if (impl === conv2dPlain) return tf.tidy(() => tf.add(res, conv2dPlain(x as tf.Tensor4D, w as tf.Tensor4D, b, c.stride, c.padding)));
+        return conv2dFast(x as tf.Tensor4D, w as tf.Tensor4D, b, c.stride, c.padding, res);
+      };
+      await tf.setBackend('cpu');
+      const probe = [tf.zeros(c.x), tf.zeros([c.k, c.k, c.x[3], c.co])];
+      const resSpec: Spec = { shape: outShape(probe[0], probe[1]) };
+      tf.dispose(probe);
+      const plain = await runOp('cpu', withRes(conv2dPlain), [...specs(c), resSpec], 13);
+      const fast = await runOp('wasm', withRes(conv2dFast), [...specs(c), resSpec], 13);
+      const cmp = compare(fast, plain);
+      expectClose(c.name, cmp);
+      expect(cmp.grads.at(-1), 'residual gradient').toBeLessThan(1e-6);
+      await tf.setBackend('wasm');
+      const x = tf.randomNormal(c.x as [number, number, number, number]) as tf.Tensor4D;
+      const w = tf.randomNormal([c.k, c.k, c.x[3], c.co]) as tf.Tensor4D;
+      const r = tf.randomNormal(resSpec.shape as [number, number, number, number]) as tf.Tensor4D;
+      const info = await tf.profile(() => tf.grads((a, b, d) => tf.sum(conv2d(a as tf.Tensor4D, b as tf.Tensor4D, null, c.stride, c.padding, d as tf.Tensor4D)))([x, w, r]));
+      expect(info.kernels.map((k) => k.name), 'the residual is added inside the conv').not.toContain('Add');
+      // The same float additions as a separate add: the same bits as before the fusion.
+      const fused = conv2dFast(x, w, null, c.stride, c.padding, r);
+      const apart = tf.tidy(() => tf.add(r, conv2dFast(x, w, null, c.stride, c.padding)));
+      expect(Buffer.from(fused.dataSync().buffer).equals(Buffer.from(apart.dataSync().buffer)), 'same bits as conv then add').toBe(true);
+      tf.dispose([x, w, r, fused, apart]);
+    });
+  }
   afterAll(() => {
     console.log(`conv2d worst relative errors [value, dx, dW]: cpu ${worst.cpu.map((e) => e.toExponential(1))}, wasm ${worst.wasm.map((e) => e.toExponential(1))}`);
   });

@@ -53,6 +53,21 @@ const CASES: Case[] = [
     tol: 1e-5,
   },
   {
+    // An attention block's output: its input plus the projection (natively the product accumulates onto it).
+    name: 'dense with bias plus a residual',
+    fast: (x, w, b, r) => denseFast(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D, r as tf.Tensor2D),
+    plain: (x, w, b, r) => tf.tidy(() => tf.add(r, densePlain(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D))),
+    specs: [{ shape: [5, 12] }, { shape: [12, 7], scale: 0.3 }, { shape: [7] }, { shape: [5, 7] }],
+    tol: 1e-5,
+  },
+  {
+    name: 'dense without bias plus a residual',
+    fast: (x, w, r) => denseFast(x as tf.Tensor2D, w as tf.Tensor2D, null, r as tf.Tensor2D),
+    plain: (x, w, r) => tf.tidy(() => tf.add(r, densePlain(x as tf.Tensor2D, w as tf.Tensor2D, null))),
+    specs: [{ shape: [6, 16] }, { shape: [16, 9], scale: 0.3 }, { shape: [6, 9] }],
+    tol: 1e-5,
+  },
+  {
     name: 'attention, 1 head, B 2, T 16 (4×4), C 8',
     fast: (x) => attentionCoreFast(x as tf.Tensor3D, 1),
     plain: (x) => attentionCorePlain(x as tf.Tensor3D, 1),
@@ -144,6 +159,16 @@ describe('fast ops on wasm vs plain tf ops and gradients on cpu', () => {
     // tfjs records no attrs in profiles; 2-D inputs (batch 1) are the XNNPACK path.
     expect(kernels.every((k) => k.batch === 1)).toBe(true);
     tf.dispose([qkv, w, x, ...(prof.result as tf.Tensor[])]);
+  });
+  it('dense adds its residual inside the native product on wasm: no Add kernel, forward or backward', async () => {
+    await tf.setBackend('wasm');
+    const [x, w, r] = [tf.randomNormal([6, 8]), tf.randomNormal([8, 5]), tf.randomNormal([6, 5])];
+    const prof = await tf.profile(() => tf.grads((a, b, c) => tf.sum(denseFast(a as tf.Tensor2D, b as tf.Tensor2D, null, c as tf.Tensor2D)))([x, w, r]));
+    expect(prof.kernels.map((k) => k.name)).not.toContain('Add');
+    const fused = denseFast(x as tf.Tensor2D, w as tf.Tensor2D, null, r as tf.Tensor2D);
+    const apart = tf.tidy(() => tf.add(r, denseFast(x as tf.Tensor2D, w as tf.Tensor2D, null)));
+    expect(Array.from(fused.dataSync()), 'same bits as the product then tf.add').toEqual(Array.from(apart.dataSync()));
+    tf.dispose([x, w, r, fused, apart]);
   });
   afterAll(() => {
     for (const be of ['cpu', 'wasm']) {

@@ -12,6 +12,7 @@ import {
 import type { TrainEvent } from '../../src-main/engine/train/events';
 import { Trainer, TrainingStoppedError } from '../../src-main/engine/train/trainer';
 import { selectBackend } from '../../src-main/engine/backend/selectBackend';
+import { setNativeKernels } from '../../src-main/engine/ops';
 import { squaresData, tinyConfig } from './tinyRun';
 
 let dir: string;
@@ -86,6 +87,29 @@ describe('trainer', () => {
     const whole = losses(-1);
     const split = losses(2);
     split.forEach((v, i) => expect(v).toBeCloseTo(whole[i], 4));
+  });
+
+  it('takes the gradient norm from the native AdamW pass: no tfjs kernel squares or sums the flat gradient', async () => {
+    const run = async (native: boolean) => {
+      setNativeKernels(native);
+      try {
+        const norms: number[] = [];
+        const t = Trainer.create(tinyConfig(), squaresData(8, 1), { onEvent: (e) => e.type === 'step' && norms.push(e.gradNorm) });
+        t.trainStep();
+        const info = await tf.profile(() => void t.trainStep());
+        const total = t.layout.paramCount;
+        t.dispose();
+        const flatReads = info.kernels.filter((k) => (k.name === 'Square' || k.name === 'Sum') && k.inputShapes.some((s) => s?.length === 1 && s[0] === total));
+        return { norms, flatReads: flatReads.map((k) => k.name) };
+      } finally {
+        setNativeKernels(true);
+      }
+    };
+    const native = await run(true);
+    const tfjs = await run(false);
+    expect(native.flatReads).toEqual([]);
+    expect(tfjs.flatReads).toContain('Sum'); // the norm's own pass (and the tfjs AdamW squares it again)
+    native.norms.forEach((n, i) => expect(Math.abs(n - tfjs.norms[i]) / tfjs.norms[i]).toBeLessThan(1e-3));
   });
 
   it('estimates the gradient noise scale on its steps', () => {

@@ -44,10 +44,13 @@ const referenceTanh = unaryCustomGrad((z, save) => {
   };
 });
 
-/** The reference's tanh approximation of the standard normal CDF. Used instead of erf on purpose. */
+/**
+ * The reference's tanh approximation of the standard normal CDF. Used instead of erf on purpose. x³ is (x·x)·x, as
+ * PyTorch's CPU pow computes an exponent of 3 (and two multiplies instead of tfjs's much slower Pow kernel).
+ */
 export function approxStandardNormalCdf(x: T): T {
   return tidy(() =>
-    referenceTanh(tf.mul(SQRT_2_OVER_PI, tf.add(x, tf.mul(0.044715, tf.pow(x, 3))))).add(1).mul(0.5),
+    referenceTanh(tf.mul(SQRT_2_OVER_PI, tf.add(x, tf.mul(0.044715, tf.mul(tf.mul(x, x), x))))).add(1).mul(0.5),
   );
 }
 

@@ -41,6 +41,8 @@ export interface NativeAddon {
   matmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean, accumulate: boolean, bias?: Float32Array | null): void;
   sumRows(a: Float32Array, out: Float32Array, rows: number, cols: number): void;
   conv2dForward(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, ...dims: ConvDims): void;
+  /** y = conv(x, w) + bias + residual in one pass (a ResBlock's output). Optional as adamwStep. */
+  conv2dForwardAdd?(x: Float32Array, w: Float32Array, bias: Float32Array | null, residual: Float32Array, y: Float32Array, ...dims: ConvDims): void;
   conv2dInputGrad(dy: Float32Array, w: Float32Array, dx: Float32Array, ...dims: ConvDims): void;
   conv2dFilterGrad(x: Float32Array, dy: Float32Array, dw: Float32Array, db: Float32Array | null, ...dims: ConvDims): void;
   attentionForward(qkv: Float32Array, out: Float32Array, weights: Float32Array, b: number, t: number, heads: number, d: number): void;
@@ -49,9 +51,10 @@ export interface NativeAddon {
   groupNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array, b: number, hw: number, c: number, groups: number, eps: number, silu: boolean, scale?: Float32Array | null, shift?: Float32Array | null): void;
   /**
    * One AdamW update of the flat parameters (n = param.length) into fresh outputs, bit-identical to the tfjs ops of
-   * train/adamw.ts. Optional: a build from before it lacks it, and then the optimizer runs on tfjs.
+   * train/adamw.ts; returns Σ grad² (summed in double, in a fixed order), read in the same pass (a build from
+   * before that returns undefined). Optional: a build from before it lacks it, and then the optimizer runs on tfjs.
    */
-  adamwStep?(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, paramOut: Float32Array, mOut: Float32Array, vOut: Float32Array, beta1: number, beta2: number, eps: number, decay: number, biasCorrection2Sqrt: number, stepSize: number): void;
+  adamwStep?(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, paramOut: Float32Array, mOut: Float32Array, vOut: Float32Array, beta1: number, beta2: number, eps: number, decay: number, biasCorrection2Sqrt: number, stepSize: number): number | undefined;
   /** out = ema·rate + param·(1 − rate), bit-identical to train/ema.ts. Optional as adamwStep. */
   emaUpdate?(ema: Float32Array, param: Float32Array, out: Float32Array, rate: number): void;
   /** out[rows, ca+cb] = a[rows, ca] | b[rows, cb] (channel concatenation, NHWC). Optional as adamwStep. */

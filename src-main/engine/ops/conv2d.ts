@@ -10,7 +10,8 @@ import { sumBHW } from './reduce';
 export type Conv2dPadding = 'same' | 'valid' | [[number, number], [number, number]];
 
 /**
- * 2-D convolution, NHWC input, HWIO filter [kh, kw, in, out], optional bias.
+ * 2-D convolution, NHWC input, HWIO filter [kh, kw, in, out], optional bias, optional `residual` (a tensor of the
+ * output's shape added to it: a ResBlock's skip connection).
  * Stride-2 downsampling must pass explicit [[1,1],[1,1]] padding: TF's 'same' pads (0,1) for even inputs,
  * the reference pads 1 on every side.
  *
@@ -22,8 +23,16 @@ export function conv2d(
   bias: tf.Tensor1D | null,
   stride: number,
   padding: Conv2dPadding,
+  residual?: tf.Tensor4D,
 ): tf.Tensor4D {
-  return useFastKernels() ? conv2dFast(x, filter, bias, stride, padding) : conv2dPlain(x, filter, bias, stride, padding);
+  return useFastKernels() ? conv2dFast(x, filter, bias, stride, padding, residual) : withResidual(conv2dPlain(x, filter, bias, stride, padding), residual);
+}
+
+/** residual + y as tf.add (the order the model had before the native kernels fused it), or y alone. */
+function withResidual(y: tf.Tensor4D, residual: tf.Tensor4D | undefined): tf.Tensor4D {
+  if (!residual) return y;
+  if (residual.shape.join() !== y.shape.join()) throw new Error(`conv2d: the residual has shape [${residual.shape}], the output [${y.shape}]`);
+  return tf.tidy(() => tf.add(residual, y));
 }
 
 /** tf's own conv2d and its built-in gradients (Conv2DBackpropInput/Filter). */
@@ -86,6 +95,7 @@ export function conv2dFast(
   bias: tf.Tensor1D | null,
   stride: number,
   padding: Conv2dPadding,
+  residual?: tf.Tensor4D,
 ): tf.Tensor4D {
   const [, inH, inW, ci] = x.shape;
   const [kh, kw, fci] = filter.shape;
@@ -99,12 +109,21 @@ export function conv2dFast(
     const co = filter.shape[3];
     const outH = Math.floor((inH + pads[0] + pads[1] - kh) / stride) + 1;
     const outW = Math.floor((inW + pads[2] + pads[3] - kw) / stride) + 1;
+    const outShape = [x.shape[0], outH, outW, co];
+    if (residual && residual.shape.join() !== outShape.join()) {
+      throw new Error(`conv2d: the residual has shape [${residual.shape}], the output [${outShape}]`);
+    }
+    // The residual is added inside the conv's own pass (the sum starts from it) when the addon can; its gradient
+    // is dy itself.
+    const fuse = residual && nat.conv2dForwardAdd ? residual : null;
     if (outH > 0 && outW > 0) {
       const dims: ConvDims = [x.shape[0], inH, inW, ci, kh, kw, co, stride, pads[0], pads[2], outH, outW];
       const tag = pointwise ? 'native conv1x1' : 'native conv';
-      return customOp<tf.Tensor4D>(inputs, (save) => {
+      const value = customOp<tf.Tensor4D>(fuse ? [...inputs, fuse] : inputs, (save) => {
         const [value] = timed(`${tag} fwd`, () =>
-          runNative([x, filter, bias], [[x.shape[0], outH, outW, co]], ([xd, wd, bd], [yd]) => nat.conv2dForward(xd!, wd!, bd, yd, ...dims)),
+          fuse
+            ? runNative([x, filter, bias, fuse], [outShape], ([xd, wd, bd, rd], [yd]) => nat.conv2dForwardAdd!(xd!, wd!, bd, rd!, yd, ...dims))
+            : runNative([x, filter, bias], [outShape], ([xd, wd, bd], [yd]) => nat.conv2dForward(xd!, wd!, bd, yd, ...dims)),
         );
         save([x, filter]);
         return {
@@ -116,13 +135,14 @@ export function conv2dFast(
                 nat.conv2dFilterGrad(xd!, dyd!, dwd, dbd ?? null, ...dims),
               ),
             );
-            return [dx, ...grads];
+            return fuse ? [dx, ...grads, dy] : [dx, ...grads];
           },
         };
       });
+      return fuse ? value : withResidual(value, residual);
     }
   }
-  return customOp<tf.Tensor4D>(inputs, (save) => {
+  return withResidual(customOp<tf.Tensor4D>(inputs, (save) => {
     const value = timed(pointwise ? 'conv1x1 fwd' : 'conv fwd', () => tf.tidy(() => {
       const y = pointwise ? pointwiseForward(x, filter) : tf.conv2d(x, filter, stride, explicit(pads));
       return bias ? tf.add<tf.Tensor4D>(y, bias) : y;
@@ -143,7 +163,7 @@ export function conv2dFast(
         return grads;
       },
     };
-  });
+  }), residual);
 }
 
 function explicit(p: Pads): [[number, number], [number, number], [number, number], [number, number]] {

@@ -25,6 +25,11 @@ export class AdamW {
   v: tf.Tensor1D;
   /** Use the native kernels when they are loaded (default); false: tfjs's ops always. */
   useNative = true;
+  /**
+   * Σ grad² of the last `apply`, when the native pass read it on the way (null on the tfjs path, or with an addon
+   * built before it returned it): the trainer's gradient norm without a pass of its own.
+   */
+  lastGradSq: number | null = null;
 
   constructor(
     size: number,
@@ -41,13 +46,15 @@ export class AdamW {
     const biasCorrection1 = 1 - beta1 ** this.step;
     const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** this.step);
     const stepSize = lr / biasCorrection1;
-    const addon = this.useNative ? activeNative() : null;
+    const addon = this.nativeAddon();
+    this.lastGradSq = null;
     if (addon?.adamwStep) {
       const n = params.size;
       const decay = weightDecay !== 0 ? 1 - lr * weightDecay : 1; // ·1 is exact: the same as no decay
-      const [next, m, v] = runNative([params, grad, this.m, this.v], [[n], [n], [n]], ([p, g, m0, v0], [pOut, mOut, vOut]) =>
-        addon.adamwStep!(p!, g!, m0!, v0!, pOut, mOut, vOut, beta1, beta2, eps, decay, biasCorrection2Sqrt, stepSize),
-      ) as tf.Tensor1D[];
+      const [next, m, v] = runNative([params, grad, this.m, this.v], [[n], [n], [n]], ([p, g, m0, v0], [pOut, mOut, vOut]) => {
+        const sq = addon.adamwStep!(p!, g!, m0!, v0!, pOut, mOut, vOut, beta1, beta2, eps, decay, biasCorrection2Sqrt, stepSize);
+        if (typeof sq === 'number') this.lastGradSq = sq;
+      }) as tf.Tensor1D[];
       this.m.dispose();
       this.v.dispose();
       this.m = m;
@@ -67,6 +74,16 @@ export class AdamW {
     this.m = m;
     this.v = v;
     return next;
+  }
+
+  /** The addon when `apply` runs natively now. */
+  private nativeAddon() {
+    return this.useNative ? activeNative() : null;
+  }
+
+  /** Whether `apply` will report Σ grad² (lastGradSq) on the way, so a caller can skip its own pass. */
+  readsGradSq(): boolean {
+    return Boolean(this.nativeAddon()?.adamwStep);
   }
 
   restore(step: number, m: Float32Array, v: Float32Array): void {

@@ -225,18 +225,23 @@ export class Trainer {
     this.nan.consecutive = 0;
     this.sampler.update(draw.t, perSample.loss);
 
-    const gradSqT = tidy(() => tf.sum(tf.square(grad)));
-    let gradSq: number;
-    try {
-      gradSq = (yield [gradSqT])[0][0];
-    } catch (err) {
-      grad.dispose();
-      throw err;
-    } finally {
-      gradSqT.dispose();
+    // The squared gradient norm: read by the native AdamW pass on the way when it runs (no pass of its own), else
+    // summed here before the update.
+    let gradSq: number | null = null;
+    if (!this.adam.readsGradSq()) {
+      const gradSqT = tidy(() => tf.sum(tf.square(grad)));
+      try {
+        gradSq = (yield [gradSqT])[0][0];
+      } catch (err) {
+        grad.dispose();
+        throw err;
+      } finally {
+        gradSqT.dispose();
+      }
     }
     const lr = this.learningRate();
     const next = this.adam.apply(this.params, grad, lr);
+    gradSq ??= this.adam.lastGradSq ?? readSumSquares(grad);
     this.params.dispose();
     this.params = next;
     this.ema.update(this.params, this.step, this.config.training.emaWarmup === true);
@@ -453,6 +458,14 @@ export class Trainer {
     this.adam.dispose();
     this.ema.dispose();
   }
+}
+
+/** Σ x² read synchronously (a native AdamW that did not report it: an addon from before it did; cpu/wasm only). */
+function readSumSquares(x: tf.Tensor): number {
+  const t = tidy(() => tf.sum(tf.square(x)));
+  const v = t.dataSync()[0];
+  t.dispose();
+  return v;
 }
 
 /** `count` steps spread over [0, T), always including 0 and T−1. */

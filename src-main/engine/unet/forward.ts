@@ -49,6 +49,10 @@ export function unetForward(
     }
     options.onBlock?.('time_embed', emb);
 
+    // Every activation is freed as soon as nothing later reads it (each layer runs in its own scope, and block
+    // outputs go once consumed), so the peak is the live skip connections plus one layer's work, as in PyTorch,
+    // instead of every activation of the pass until the outer tidy ends. Under a gradient tape the tape keeps its
+    // own references to what the backward pass needs, so this frees only what it does not.
     const skips: tf.Tensor4D[] = [];
     let h: tf.Tensor4D = x;
     for (const block of layout.inputBlocks) {
@@ -58,7 +62,10 @@ export function unetForward(
     h = runBlock(ctx, layout.middleBlock, h, emb);
     for (const block of layout.outputBlocks) {
       const skip = skips.pop()!;
-      h = runBlock(ctx, block, concatChannels(h, skip), emb);
+      const joined = concatChannels(h, skip);
+      h.dispose();
+      skip.dispose();
+      h = runBlock(ctx, block, joined, emb, true);
     }
     const out = conv2d(groupNormSilu(h, w('out.0.weight') as tf.Tensor1D, w('out.0.bias') as tf.Tensor1D), w('out.2.weight') as tf.Tensor4D, w('out.2.bias') as tf.Tensor1D, 1, SAME_PAD_1);
     return out;
@@ -78,9 +85,17 @@ function timeEmbed(ctx: Ctx, times: tf.Tensor1D): tf.Tensor2D {
   return dense(hidden, w('time_embed.2.weight') as tf.Tensor2D, w('time_embed.2.bias') as tf.Tensor1D);
 }
 
-function runBlock(ctx: Ctx, block: BlockLayout, input: tf.Tensor4D, emb: tf.Tensor2D): tf.Tensor4D {
+/**
+ * The block's layers, each in its own scope; frees what it made in between (never `input`: a skip connection or
+ * the caller's x), and `input` itself only when `ownsInput` (a decoder block's concatenation).
+ */
+function runBlock(ctx: Ctx, block: BlockLayout, input: tf.Tensor4D, emb: tf.Tensor2D, ownsInput = false): tf.Tensor4D {
   let h = input;
-  for (const layer of block.layers) h = runLayer(ctx, layer, h, emb);
+  for (const layer of block.layers) {
+    const next = tf.tidy(() => runLayer(ctx, layer, h, emb));
+    if (h !== input || ownsInput) h.dispose();
+    h = next;
+  }
   ctx.options.onBlock?.(block.name, h);
   return h;
 }
@@ -124,12 +139,12 @@ function resBlock(ctx: Ctx, layer: ResBlockLayout, x: tf.Tensor4D, emb: tf.Tenso
     h = groupNormSilu(h, vec(`${p}.out_layers.0.weight`), vec(`${p}.out_layers.0.bias`));
   }
   h = dropout(ctx, h);
-  h = conv2d(h, w(`${p}.out_layers.3.weight`) as tf.Tensor4D, vec(`${p}.out_layers.3.bias`), 1, SAME_PAD_1);
   const skip =
     layer.inCh === layer.outCh
       ? x
       : conv2d(x, w(`${p}.skip_connection.weight`) as tf.Tensor4D, vec(`${p}.skip_connection.bias`), 1, 'valid');
-  return tf.add(skip, h);
+  // skip + conv(h): the conv adds the skip connection in its own pass.
+  return conv2d(h, w(`${p}.out_layers.3.weight`) as tf.Tensor4D, vec(`${p}.out_layers.3.bias`), 1, SAME_PAD_1, skip);
 }
 
 function attentionBlock(ctx: Ctx, layer: AttnBlockLayout, x: tf.Tensor4D): tf.Tensor4D {
@@ -139,8 +154,9 @@ function attentionBlock(ctx: Ctx, layer: AttnBlockLayout, x: tf.Tensor4D): tf.Te
   const normed = groupNorm(x, w(`${p}.norm.weight`) as tf.Tensor1D, w(`${p}.norm.bias`) as tf.Tensor1D);
   const qkv = dense(tf.reshape(normed, [b * hh * ww, c]), w(`${p}.qkv.weight`) as tf.Tensor2D, w(`${p}.qkv.bias`) as tf.Tensor1D);
   const attended = attentionCore(tf.reshape(qkv, [b, hh * ww, 3 * c]), layer.heads);
-  const projected = dense(tf.reshape(attended, [b * hh * ww, c]), w(`${p}.proj_out.weight`) as tf.Tensor2D, w(`${p}.proj_out.bias`) as tf.Tensor1D);
-  return tf.add(x, tf.reshape(projected, [b, hh, ww, c]));
+  // x + proj_out(attended): the product accumulates onto x (no separate Add pass).
+  const out = dense(tf.reshape(attended, [b * hh * ww, c]), w(`${p}.proj_out.weight`) as tf.Tensor2D, w(`${p}.proj_out.bias`) as tf.Tensor1D, tf.reshape(x, [b * hh * ww, c]));
+  return tf.reshape(out, [b, hh, ww, c]);
 }
 
 /** Inverted dropout with a mask from the run's generator (same mask on every backend). */
