@@ -347,13 +347,16 @@ export type StudySize = 'tiny' | 'quick' | 'full';
  */
 export type StudyStatus = 'training' | 'evaluating' | 'done' | 'stopped' | 'interrupted' | 'failed';
 
-/** One claim of the paper a study tests: its words, where it is shown, and what the studio measures. */
+/** One claim of the paper a study tests: what it says, where it is shown, and what the studio measures. */
 export interface StudyClaim {
   id: string;
   /** e.g. "Figure 6" */
   figure: string;
-  /** The paper's words (quoted). */
-  quote: string;
+  /**
+   * The paper's claim in a sentence, paraphrased from the section named at its end (not a verbatim quote:
+   * the paper's text is not in the studio, so it is never shown in quotation marks).
+   */
+  statement: string;
   /** What the studio compares to decide it, in one sentence. */
   test: string;
 }

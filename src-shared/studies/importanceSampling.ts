@@ -34,19 +34,19 @@ export const IMPORTANCE_SAMPLING: StudyDefinition = {
     {
       id: 'is-less-noisy',
       figure: 'Figure 6',
-      quote: 'the resulting importance sampled objective is considerably less noisy than the original, uniformly sampled objective (§3.3)',
+      statement: 'the resulting importance sampled objective is considerably less noisy than the original, uniformly sampled objective (§3.3)',
       test: "the loss curve's noise (robust spread of log-loss around its running median, once the sampler is active) of L_vlb with importance sampling vs uniform t",
     },
     {
       id: 'is-better-nll',
       figure: 'Figure 6',
-      quote: 'this importance sampling technique allows us to achieve our best log-likelihoods when optimizing L_vlb directly (§3.3)',
+      statement: 'this importance sampling technique allows us to achieve our best log-likelihoods when optimizing L_vlb directly (§3.3)',
       test: 'NLL (bits/dim, the full bound) at each common checkpoint of L_vlb with importance sampling vs uniform t',
     },
     {
       id: 'vlb-noisier-gradients',
       figure: 'Figure 7',
-      quote: 'We hypothesized that the gradient of L_vlb was much noisier than that of L_hybrid (§3.3)',
+      statement: 'We hypothesized that the gradient of L_vlb was much noisier than that of L_hybrid (§3.3)',
       test: 'the gradient noise scale B_simple of uniform L_vlb vs L_hybrid at each common estimate',
     },
   ],

@@ -28,19 +28,19 @@ export const NOISE_SCHEDULE: StudyDefinition = {
     {
       id: 'cosine-better-nll',
       figure: 'Table 2',
-      quote: 'the cosine schedule improves log-likelihood over the linear schedule (§3.2, Table 2 ablations)',
+      statement: 'the cosine schedule improves log-likelihood over the linear schedule (§3.2, Table 2 ablations)',
       test: 'NLL (bits/dim, the full bound) of the cosine vs the linear run at each common checkpoint',
     },
     {
       id: 'linear-end-contributes-little',
       figure: 'Figure 2',
-      quote: 'the end of the forward noising process is too noisy, and so doesn’t contribute very much (§3.2); the first few terms contribute most to NLL (Figure 2)',
+      statement: 'the end of the forward noising process is too noisy, and so doesn’t contribute very much (§3.2); the first few terms contribute most to NLL (Figure 2)',
       test: 'the share of the linear run’s VLB (terms over t) carried by the last 20% of t, at its last evaluation',
     },
     {
       id: 'linear-skip-robust',
       figure: 'Figure 3',
-      quote: 'a model trained with the linear schedule does not get much worse (as measured by FID) when we skip up to 20% of the reverse diffusion process (§3.2)',
+      statement: 'a model trained with the linear schedule does not get much worse (as measured by FID) when we skip up to 20% of the reverse diffusion process (§3.2)',
       test: 'FID (studio classifier features) of the linear run when the first 20% of the reverse process is skipped vs not skipped, beside the cosine run’s',
     },
   ],

@@ -27,13 +27,13 @@ export const SAMPLING_STEPS: StudyDefinition = {
     {
       id: 'learned-sigma-few-steps',
       figure: 'Figure 8',
-      quote: 'our L_hybrid models with learned sigmas maintain high sample quality ... with far fewer sampling steps, while the L_simple models with fixed sigmas degrade (§4)',
+      statement: 'our L_hybrid models with learned sigmas maintain high sample quality ... with far fewer sampling steps, while the L_simple models with fixed sigmas degrade (§4)',
       test: 'FID (studio classifier features) of the L_hybrid/learned-Σ run below the L_simple/fixed-Σ run at K = 25 and K = 50',
     },
     {
       id: 'learned-sigma-holds-quality',
       figure: 'Figure 8',
-      quote: 'With this model, 100 sampling steps is sufficient to achieve near-optimal FIDs (§4)',
+      statement: 'With this model, 100 sampling steps is sufficient to achieve near-optimal FIDs (§4)',
       test: 'how much the L_hybrid run’s FID at K = 50 rises over its FID at K = T, compared with the L_simple run’s rise',
     },
   ],

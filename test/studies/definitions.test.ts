@@ -72,12 +72,12 @@ describe('study definitions', () => {
     }
   });
 
-  it('quotes each claim with its figure and says what is compared', () => {
+  it('states each claim with its figure and says what is compared', () => {
     for (const info of listStudyKinds()) {
       expect(info.claims.length).toBeGreaterThan(0);
       for (const c of info.claims) {
         expect(c.figure).toMatch(/^(Figure|Table) \d+$/);
-        expect(c.quote.length).toBeGreaterThan(20);
+        expect(c.statement.length).toBeGreaterThan(20);
         expect(c.test.length).toBeGreaterThan(20);
       }
     }

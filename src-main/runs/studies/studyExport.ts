@@ -42,7 +42,7 @@ export function reportMarkdown(report: P.StudyReport, pngs: ReadonlySet<string>)
   for (const v of report.verdicts) {
     const claim = report.claims.find((c) => c.id === v.claimId);
     out.push(`- **${v.outcome}** (${v.figure}): ${v.line}`);
-    if (claim) out.push(`  - claim: “${claim.quote}”`, `  - test: ${claim.test}`);
+    if (claim) out.push(`  - the paper's claim (paraphrased): ${claim.statement}`, `  - test: ${claim.test}`);
   }
   out.push('', '## Runs', '', '| run | id | status | step |', '|---|---|---|---|');
   for (const r of s.runs) out.push(`| ${mdCell(r.label)} | \`${r.runId}\` | ${r.status} | ${r.step}${r.maxSteps ? ` / ${r.maxSteps}` : ''} |`);
