@@ -6,7 +6,8 @@
  * report of one as its data stands and exports it.
  */
 import type { StudyKind, StudyReport, StudySize, StudySummary } from '../../../src-shared/protocol';
-import { runIdProblem, runNameProblem } from '../../../src-shared/runId';
+import { runIdProblem } from '../../../src-shared/runId';
+import { nameOption } from '../nameOption';
 import { STUDY_KINDS, STUDY_SIZES, studyKindProblem } from '../../../src-shared/studies';
 import { toRunSummary } from '../../runs/toProtocol';
 import { observedStatus } from '../../runs/trainingElsewhere';
@@ -66,9 +67,7 @@ export async function studyCommand(argv: string[]): Promise<number> {
     if (problem) throw new UsageError(`--resume ${problem.replace(/'mnist-01'/g, 'a study id from iddpm study --list')}`);
     if (!existingStudioDb(dataDir)) throw new UsageError(`--resume ${resumeId}: ${dataDir} holds no studio data (no studio.db); check --data DIR or $IDDPM_DATA`);
   }
-  const name = options.name === undefined ? undefined : String(options.name);
-  const nameProblem = name === undefined ? null : runNameProblem(name);
-  if (nameProblem) throw new UsageError(`--name ${nameProblem}`);
+  const name = nameOption(options);
   checkOutputFolder(dataDir, '--data');
 
   const { createRunService } = await import('../../runs/runService');

@@ -4,7 +4,8 @@
  */
 import path from 'node:path';
 import { PRESET_IDS } from '../../../src-shared/config/presets';
-import { runIdProblem, runNameProblem } from '../../../src-shared/runId';
+import { runIdProblem } from '../../../src-shared/runId';
+import { nameOption } from '../nameOption';
 import { expectPositional, helpText, parseArgs, UsageError, type OptionSpec } from '../args';
 import { buildConfig, CONFIG_FLAGS } from '../configFromArgs';
 import { DATA_OPTION, dataDirOf, dataFlagOf } from '../dataDir';
@@ -41,9 +42,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (runId !== undefined) refuseExistingRun(dataDir, runId, dataFlagOf(options));
   const config = buildConfig(options);
   if (options.steps !== undefined) config.training.maxSteps = options.steps as number;
-  const name = options.name === undefined ? undefined : String(options.name);
-  const nameProblem = name === undefined ? null : runNameProblem(name);
-  if (nameProblem) throw new UsageError(`--name ${nameProblem}`);
+  const name = nameOption(options);
   checkOutputFolder(dataDir, '--data');
   const { createRunService } = await import('../../runs/runService');
   const service = await createRunService({ dataDir, face: 'cli' });
