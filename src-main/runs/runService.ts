@@ -25,8 +25,8 @@ import { METRIC_TO_STORE, toCheckpoint, toEvaluation, toJob, toRunSummary, toSam
 import { describeWait, type DeviceHolder } from './queueWait';
 import { datasetPathProblem } from './datasetPathCheck';
 import { forkWorker, type WorkerFactory, type WorkerHandle } from './workerHost';
-import { describeOwner, releaseWorkerLock, writeWorkerLock } from './workerLock';
-import { markInterruptedIfWorkerGone, stopTrainingElsewhere, workerOfRun } from './trainingElsewhere';
+import { describeOwner, isProcessAlive, releaseWorkerLock, writeWorkerLock } from './workerLock';
+import { markInterruptedIfWorkerGone, stopTrainingElsewhere, workerOfRun, workerOfRunAfterOrphanExit } from './trainingElsewhere';
 import { removeStaleTempFiles } from './staleTempFiles';
 import { describeDamage, findCheckpointDamage, setAsideDamaged, type CheckpointFile } from './checkpointDamage';
 import { ReferenceInterop } from './referenceInterop';
@@ -396,8 +396,11 @@ export class RunService implements P.StudioApi {
     const own = this.active.get(trainKey(runId));
     if ((own && !own.finished) || this.queue.some((w) => w.kind === 'train' && w.runId === runId)) return run;
     // A worker of ours that is still exiting (its run already ended, e.g. on a full disk) is not elsewhere.
-    const elsewhere = own ? null : workerOfRun(this.opts.dataDir, this.store.getRun(runId)!);
+    const elsewhere = own ? null : await workerOfRunAfterOrphanExit(this.opts.dataDir, this.store.getRun(runId)!);
     if (elsewhere?.alive) {
+      if (!isProcessAlive(elsewhere.lock.ownerPid)) {
+        throw new ApiFailure('conflict', `run '${runId}' still has the worker of a studio process that has ended (${describeOwner(elsewhere.lock)}); it did not exit within 30 s: stop it (iddpm stop ${runId}) and resume again`);
+      }
       throw new ApiFailure('conflict', `run '${runId}' is being trained by another studio process (${describeOwner(elsewhere.lock)}): follow it there, or stop it first (iddpm stop ${runId})`);
     }
     // Running or queued in the database but owned by no live process: this process takes it over.
@@ -855,6 +858,9 @@ export class RunService implements P.StudioApi {
         const progress = msg.total > 0 ? msg.done / msg.total : 0;
         this.store.updateJob(jobId, { progress, ...(msg.phase ? { phase: msg.phase } : {}) });
         this.hub.latest(`job:${jobId}`, { type: 'job', job: toJob(this.store.getJob(jobId)!) });
+        // A new phase goes out now: coalescing would drop a phase shorter than the hub's interval (a quick
+        // sampling phase between classifier and features), and the views show which phase a job is in.
+        if (msg.phase && msg.phase !== job.phase) this.hub.flush();
         break;
       }
       case 'done': {

@@ -6,13 +6,31 @@
  */
 import type { RunRecord, RunStatus, Store } from '../store';
 import { runDir } from './runFiles';
-import { trainingWorkerOf, type WorkerLock, type WorkerState } from './workerLock';
+import { isProcessAlive, trainingWorkerOf, type WorkerLock, type WorkerState } from './workerLock';
 
 /** The worker state of a run whose row says running (or queued with a worker). */
 export function workerOfRun(dataDir: string, run: Pick<RunRecord, 'id' | 'workerPid'>): WorkerState {
   // This process's own workers are never "elsewhere"; the service tracks them itself.
   if (run.workerPid === process.pid) return { alive: false, why: `its worker pid ${run.workerPid} is this process` };
   return trainingWorkerOf(runDir(dataDir, run.id), run.id, run.workerPid);
+}
+
+/**
+ * The worker state of a run, after waiting for an orphan: a worker whose studio process has ended (killed,
+ * crashed) exits by itself once it notices (workerMain.ts exits on 'disconnect'), which a training step in
+ * progress can delay by a few seconds. Resuming right after such a kill waits for that exit instead of
+ * refusing as if another studio trained the run. A worker whose owner lives is returned at once; so is one
+ * that outlives `timeoutMs` (the caller then refuses, naming it).
+ */
+export async function workerOfRunAfterOrphanExit(dataDir: string, run: Pick<RunRecord, 'id' | 'workerPid'>, timeoutMs = 30_000): Promise<WorkerState> {
+  let w = workerOfRun(dataDir, run);
+  if (!w.alive || isProcessAlive(w.lock.ownerPid)) return w;
+  const deadline = Date.now() + timeoutMs;
+  while (w.alive && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    w = workerOfRun(dataDir, run);
+  }
+  return w;
 }
 
 /** Whether the row claims a live worker (a queued run without one is merely waiting). */

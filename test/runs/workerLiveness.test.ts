@@ -114,6 +114,27 @@ describe('worker liveness', () => {
     }
   });
 
+  it('resume right after its studio process was killed waits for the orphaned worker to exit, then resumes', async () => {
+    harness = await startHarness();
+    // The worker of a killed studio process: alive for a moment more, as a real one finishing its step.
+    const orphan = spawn('sleep', ['2']);
+    children.push(orphan);
+    const orphanExited = new Promise((r) => orphan.on('exit', r));
+    const id = await runMarkedRunning(harness, orphan.pid!);
+    writeWorkerLock(path.join(harness.dataDir, 'runs', id), { runId: id, pid: orphan.pid!, ownerPid: deadPid(), face: 'cli' });
+    const again = await createRunService({ dataDir: harness.dataDir, face: 'cli' });
+    try {
+      expect((await again.listRuns()).find((x) => x.id === id)!.status).toBe('running');
+      // Before: refused at once with "being trained by another studio process", though its owner was dead.
+      const resumed = await again.resumeRun(id);
+      expect(isProcessAlive(orphan.pid!)).toBe(false);
+      await orphanExited;
+      expect(['queued', 'running']).toContain(resumed.status);
+    } finally {
+      await again.close();
+    }
+  });
+
   it('another studio process on the same data: resume is refused naming the owner, and stop reaches the owner’s worker', async () => {
     harness = await startHarness();
     const h = harness;
