@@ -79,6 +79,39 @@ describe('iddpm CLI', () => {
     expect(decodeOwnPng(readFileSync(path.join(a, 'grid.png'))).pixels).toEqual(decodeOwnPng(readFileSync(path.join(b, 'grid.png'))).pixels);
   });
 
+  it('--skip-fraction 0 draws what no flag draws; 0.5 starts half-way down the chain and says so in the manifest', () => {
+    const draw = (out: string, ...extra: string[]) => {
+      const r = iddpm('sample', checkpoint, '--steps', '3', '--count', '2', '--seed', '5', '--out', out, ...extra);
+      expect(r.code, r.stderr).toBe(0);
+      return { pixels: decodeOwnPng(readFileSync(path.join(out, 'grid.png'))).pixels, manifest: JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) };
+    };
+    const plain = draw(path.join(data, 'skip-none'));
+    const zero = draw(path.join(data, 'skip-0'), '--skip-fraction', '0');
+    const half = draw(path.join(data, 'skip-half'), '--skip-fraction', '0.5');
+    expect(zero.pixels).toEqual(plain.pixels);
+    // tiny-test has T = 50: the whole chain starts at step 49; skipping half keeps steps 0…24.
+    expect(plain.manifest).toMatchObject({ skipFraction: 0, startTimestep: 49, steps: 3 });
+    expect(zero.manifest).toMatchObject({ skipFraction: 0, startTimestep: 49, steps: 3 });
+    expect(half.manifest).toMatchObject({ skipFraction: 0.5, startTimestep: 24, steps: 3 });
+    expect(half.pixels).not.toEqual(plain.pixels);
+  });
+
+  it('refuses a --skip-fraction out of range, or one that leaves too few steps, before drawing anything', () => {
+    const out = path.join(data, 'skip-refused');
+    const refused = (args: string[], message: string) => {
+      const r = iddpm('sample', checkpoint, '--count', '1', '--out', out, ...args);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(message);
+    };
+    const range = '--skip-fraction (skip the first fraction f ∈ [0, 1) of the reverse process';
+    refused(['--skip-fraction', '1'], `${range}, the paper's Fig. 3: sampling starts from noise at step ⌊(1−f)·T⌋) must be at most 0.999, got 1: 0 runs the whole reverse process`);
+    refused(['--skip-fraction', 'half'], `${range}`);
+    refused(['--skip-fraction', '0.99'], "--skip-fraction 0.99 leaves no step of the model's T = 50: use a smaller fraction");
+    refused(['--skip-fraction', '0.5', '--steps', '30'], '--steps 30 is more than the 25 steps left after --skip-fraction 0.5 (⌊(1−f)·T⌋, T = 50): give at most 25');
+    refused(['--skip-fraction', '0.5', '--sampler', 'ddim', '--steps', '10'], '--steps 10 cannot be used with DDIM on the 25 steps left after --skip-fraction 0.5');
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('eval reports bits/dim and writes the per-t terms as CSV', () => {
     const csv = path.join(data, 'nll.csv');
     const r = iddpm('eval', checkpoint, '--images', '2', '--batch', '2', '--csv', csv);

@@ -8,6 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { BACKEND_PREFERENCES, type BackendPreference } from '../../../src-shared/config/enums';
 import { spaceTimesteps } from '../../../src-shared/diffusion/respacing';
+import { skipFractionProblem, stepsAfterSkip } from '../../../src-shared/diffusion/skipFraction';
 import { expectPositional, helpText, parseArgs, UsageError, type OptionSpec } from '../args';
 import { resolveCheckpoint } from '../checkpointArg';
 import { DATA_OPTION, dataDirOf, dataFlagOf } from '../dataDir';
@@ -23,8 +24,15 @@ const MAX_BATCH = 1024;
 const OPTIONS: Record<string, OptionSpec> = {
   ema: { type: 'string', description: "EMA rate to sample from, or 'raw' (default: the first EMA; raw while it still holds >10% of the initial weights)" },
   sampler: { type: 'string', description: 'ancestral (respaced) | ddim', choices: ['ancestral', 'ddim'] },
-  steps: { type: 'integer', min: 1, description: "sampling steps, at most the model's T (default 50, or T if smaller)" },
+  steps: { type: 'integer', min: 1, description: "sampling steps, at most the model's T (or the steps --skip-fraction leaves) (default 50, or all of them if fewer)" },
   eta: { type: 'number', min: 0, max: 1, maxHint: 'η = 1 already adds as much noise as ancestral sampling', description: 'DDIM η (default 0: deterministic)' },
+  'skip-fraction': {
+    type: 'number',
+    min: 0,
+    max: 0.999,
+    maxHint: '0 runs the whole reverse process, 0.2 skips its first 20%',
+    description: "skip the first fraction f ∈ [0, 1) of the reverse process, the paper's Fig. 3: sampling starts from noise at step ⌊(1−f)·T⌋ (default 0)",
+  },
   count: { type: 'integer', min: 1, max: MAX_COUNT, maxHint: 'draw more in several commands with different --seed values', description: 'images to draw (default 16)' },
   seed: { type: 'integer', min: 0, max: MAX_SEED, description: 'random seed (default 0)' },
   batch: { type: 'integer', min: 1, max: MAX_BATCH, maxHint: 'larger batches only need more memory', description: 'images per network call (default 16)' },
@@ -55,24 +63,34 @@ export function checkEmaRate(emaRate: number | null | undefined, emaRates: reado
 }
 
 /**
- * The step count must fit the model's T: refused, not clamped, so the settings recorded with the images
- * are the ones asked for. DDIM takes every k-th step, so only some counts exist for a given T.
+ * The step count must fit the model's T, and with a skip fraction f the ⌊(1−f)·T⌋ steps it leaves: refused,
+ * not clamped, so the settings recorded with the images are the ones asked for. DDIM takes every k-th step of
+ * those, so only some counts exist for a given T and f.
  */
-export function checkSteps(sampler: 'ancestral' | 'ddim', steps: number, T: number): void {
+export function checkSteps(sampler: 'ancestral' | 'ddim', steps: number, T: number, skipFraction = 0): void {
   if (steps > T) {
     throw new UsageError(`--steps ${steps} is more than this model's ${T} diffusion steps (T): give at most ${T}`);
   }
+  const left = stepsAfterSkip(T, skipFraction);
+  const of = skipFraction > 0 ? `the ${left} steps left after --skip-fraction ${skipFraction} (⌊(1−f)·T⌋, T = ${T})` : `T=${T}`;
+  if (steps > left) throw new UsageError(`--steps ${steps} is more than ${of}: give at most ${left}`);
   if (sampler !== 'ddim') return;
   try {
-    spaceTimesteps(T, `ddim${steps}`);
+    spaceTimesteps(left, `ddim${steps}`);
   } catch {
-    // The counts a stride gives, ⌈T/k⌉ (k < T), and the nearest of them on either side of the one asked for.
-    const valid = Array.from({ length: T - 1 }, (_, i) => Math.ceil(T / (i + 1)));
+    // The counts a stride gives, ⌈n/k⌉ (k < n), and the nearest of them on either side of the one asked for.
+    const valid = Array.from({ length: left - 1 }, (_, i) => Math.ceil(left / (i + 1)));
     const below = Math.max(...valid.filter((v) => v < steps));
     const above = Math.min(...valid.filter((v) => v > steps));
     const near = [below, above].filter(Number.isFinite);
-    throw new UsageError(`--steps ${steps} cannot be used with DDIM on T=${T} (it takes every k-th step, giving T/k rounded up): the nearest that work are ${near.join(' and ')}`);
+    throw new UsageError(`--steps ${steps} cannot be used with DDIM on ${of} (it takes every k-th step, giving ${skipFraction > 0 ? 'those' : 'T'}/k rounded up): the nearest that work are ${near.join(' and ')}`);
   }
+}
+
+/** `--skip-fraction` against the model's T (its range is checked as it parses): it must leave a step. */
+export function checkSkipFraction(skipFraction: number, T: number): void {
+  const problem = skipFractionProblem(skipFraction, T);
+  if (problem) throw new UsageError(`--skip-fraction ${problem.replace(/^skipFraction /, '')}`);
 }
 
 /** The folder the images go to: creatable or writable, and not holding another sample set (it would be overwritten). */
@@ -114,8 +132,10 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   const { readCheckpointInfo } = await import('../../engine/checkpoint/trainCheckpoint');
   const info = readCheckpointInfo(checkpoint);
   const T = info.config.diffusion.steps;
-  const steps = (options.steps as number | undefined) ?? Math.min(50, T);
-  checkSteps(sampler, steps, T);
+  const skipFraction = (options['skip-fraction'] as number | undefined) ?? 0;
+  checkSkipFraction(skipFraction, T);
+  const steps = (options.steps as number | undefined) ?? Math.min(50, stepsAfterSkip(T, skipFraction));
+  checkSteps(sampler, steps, T, skipFraction);
   checkEmaRate(emaRate, info.emaRates, checkpoint);
 
   const outDir = outGiven ?? defaultOutDir(checkpoint, sampler, steps);
@@ -132,6 +152,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     eta: (options.eta as number | undefined) ?? 0,
     count: (options.count as number | undefined) ?? 16,
     seed: (options.seed as number | undefined) ?? 0,
+    skipFraction,
     batchSize: options.batch as number | undefined,
     clipDenoised: !options['no-clip'],
     backend: options.backend as BackendPreference | undefined,
