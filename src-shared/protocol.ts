@@ -332,7 +332,9 @@ export type StudioEvent =
   | { type: 'evaluation'; evaluation: Evaluation }
   | { type: 'job'; job: JobSummary }
   /** A study changed (status, phase, progress, a run added); the report is read with studyReport. */
-  | { type: 'study'; study: StudySummary };
+  | { type: 'study'; study: StudySummary }
+  /** A study record was deleted (its runs too when `deletedRuns` lists them; they come with their own runDeleted). */
+  | { type: 'studyDeleted'; studyId: string; deletedRuns: string[] };
 
 // ---- studies: named sets of ordinary runs that test one of the paper's claims (src-shared/studies) ----
 
@@ -477,6 +479,22 @@ export interface CreateStudyRequest {
 }
 
 /** A study exported as a folder: charts as PNG, numbers as CSV and JSON, report.md. */
+/** What deleting a study does to its runs: by default they stay as ordinary runs. */
+export interface DeleteStudyOptions {
+  /** Delete the study's runs too (their folders and data), through the same path as deleteRun. */
+  withRuns?: boolean;
+}
+
+export interface StudyDeleted {
+  studyId: string;
+  /** Runs deleted with it (withRuns), in the study's order. */
+  deletedRuns: string[];
+  /** Runs that stay as ordinary runs (without withRuns), or that were already gone: not listed. */
+  keptRuns: string[];
+  /** The study's folder (<data>/studies/<id>, holding its export), removed. */
+  folder: string;
+}
+
 export interface StudyExport {
   folder: string;
   /** File names inside the folder. */
@@ -587,6 +605,8 @@ export interface StudioApi {
   resumeStudy(studyId: string): Promise<StudySummary>;
   /** Writes the export folder (<data>/studies/<id>/export) and returns it; also served as a zip. */
   exportStudy(studyId: string): Promise<StudyExport>;
+  /** Deletes a study that is not running (stop it first): its record and folder, and its runs only with withRuns. */
+  deleteStudy(studyId: string, options?: DeleteStudyOptions): Promise<StudyDeleted>;
 }
 
 export type ApiMethod = keyof StudioApi;
@@ -628,6 +648,7 @@ export const API_METHODS: readonly ApiMethod[] = [
   'stopStudy',
   'resumeStudy',
   'exportStudy',
+  'deleteStudy',
 ] as const;
 
 /** An error reply: the message names the problem and the fix; `field` names a config field when relevant. */

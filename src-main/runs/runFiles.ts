@@ -23,10 +23,14 @@ export function runDir(dataDir: string, runId: string): string {
  * nothing is touched. The last line of defence behind the run-id rule, for rows written before it.
  */
 export function removeRunFolder(dataDir: string, dir: string): boolean {
-  const runsRoot = path.resolve(dataDir, 'runs');
-  const rel = path.relative(runsRoot, path.resolve(runsRoot, dir));
+  return removeFolderInside(path.resolve(dataDir, 'runs'), dir);
+}
+
+/** Deletes `dir` only when it resolves strictly inside `root` (false, nothing touched, otherwise). */
+export function removeFolderInside(root: string, dir: string): boolean {
+  const rel = path.relative(root, path.resolve(root, dir));
   if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return false;
-  rmSync(path.join(runsRoot, rel), { recursive: true, force: true });
+  rmSync(path.join(root, rel), { recursive: true, force: true });
   return true;
 }
 

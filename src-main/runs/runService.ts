@@ -113,6 +113,7 @@ export class RunService implements P.StudioApi {
       createRun: (r) => this.createRun(r),
       startRun: (id) => this.startRun(id),
       stopRun: (id) => this.stopRun(id),
+      deleteRun: (id) => this.deleteRun(id),
       startEvaluation: (s) => this.startEvaluation(s),
       startQualityEvaluation: (s) => this.startQualityEvaluation(s),
       cancelJob: (id) => this.cancelJob(id),
@@ -152,6 +153,10 @@ export class RunService implements P.StudioApi {
 
   exportStudy(studyId: string): Promise<P.StudyExport> {
     return this.studies.exportStudy(studyId);
+  }
+
+  deleteStudy(studyId: string, options?: P.DeleteStudyOptions): Promise<P.StudyDeleted> {
+    return this.studies.deleteStudy(studyId, options);
   }
 
   /** The export folder as one zip (the web face's download). */

@@ -44,6 +44,16 @@ function runId(v: unknown, what = 'runId'): string {
   return v as string;
 }
 
+/** An optional `{ flag?: boolean }` options object of `method`: no other field, a boolean or nothing. */
+function flagOptions(v: unknown, method: string, flag: string): void {
+  optional(v, (o) => {
+    if (!isObject(o)) fail(`${method} options must be { ${flag}?: boolean }`);
+    const unknown = Object.keys(o).filter((k) => k !== flag);
+    if (unknown.length) fail(`${method} options: unknown field '${unknown[0]}' (known: ${flag})`);
+    optional(o[flag], (b) => (typeof b === 'boolean' ? b : fail(`${flag} must be true or false`)));
+  });
+}
+
 function int(v: unknown, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
     fail(`${what} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}], got ${JSON.stringify(v) ?? 'nothing'}`);
@@ -144,12 +154,7 @@ const PARAM_CHECKS: Record<ApiMethod, { max: number; check: (p: unknown[]) => vo
     max: 2,
     check: ([id, opts]) => {
       runId(id);
-      optional(opts, (o) => {
-        if (!isObject(o)) fail('resumeRun options must be { fromGoodCheckpoint?: boolean }');
-        const unknown = Object.keys(o).filter((k) => k !== 'fromGoodCheckpoint');
-        if (unknown.length) fail(`resumeRun options: unknown field '${unknown[0]}' (known: fromGoodCheckpoint)`);
-        optional(o.fromGoodCheckpoint, (v) => (typeof v === 'boolean' ? v : fail('fromGoodCheckpoint must be true or false')));
-      });
+      flagOptions(opts, 'resumeRun', 'fromGoodCheckpoint');
     },
   },
   stopRun: { max: 1, check: ([id]) => void runId(id) },
@@ -270,6 +275,13 @@ const PARAM_CHECKS: Record<ApiMethod, { max: number; check: (p: unknown[]) => vo
   stopStudy: { max: 1, check: ([id]) => void studyId(id) },
   resumeStudy: { max: 1, check: ([id]) => void studyId(id) },
   exportStudy: { max: 1, check: ([id]) => void studyId(id) },
+  deleteStudy: {
+    max: 2,
+    check: ([id, opts]) => {
+      studyId(id);
+      flagOptions(opts, 'deleteStudy', 'withRuns');
+    },
+  },
 };
 
 const badRequest = (message: string): ApiError => ({ code: 'bad-request', message });

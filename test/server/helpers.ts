@@ -433,6 +433,9 @@ export class FakeBackend implements StudioBackend {
   async exportStudy(id: string): Promise<never> {
     throw notFound(`study ${id}`);
   }
+  async deleteStudy(id: string): Promise<never> {
+    throw notFound(`study ${id}`);
+  }
   async exportStudyZip(id: string): Promise<Buffer> {
     if (id !== 'study-1') throw notFound(`study ${id}`);
     return writeZip([{ name: 'report.md', data: Buffer.from('# study-1\n') }]);

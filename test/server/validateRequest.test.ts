@@ -51,6 +51,7 @@ const GOOD: Record<ApiMethod, unknown[][]> = {
   stopStudy: [['s']],
   resumeStudy: [['s']],
   exportStudy: [['s']],
+  deleteStudy: [['s'], ['s', {}], ['importance-sampling-20261129-170000', { withRuns: true }]],
 };
 
 const BAD: [string, unknown][] = [
@@ -95,6 +96,10 @@ const BAD: [string, unknown][] = [
   ['createStudy', [{ kind: 'noise-schedule', name: 3 }]],
   ['studyReport', ['../x']],
   ['resumeStudy', []],
+  ['deleteStudy', ['..']],
+  ['deleteStudy', ['studies/../..']],
+  ['deleteStudy', ['s', { withRuns: 'yes' }]],
+  ['deleteStudy', ['s', { runs: true }]],
   ['listRuns', null],
   ['listRuns', 'x'],
   ['toString', []],

@@ -3,7 +3,8 @@
  * differ in one setting, then the evaluations its report needs) with progress on stderr, and prints the
  * verdicts and the export folder. `--list` lists the studies of the data directory, `--resume ID` continues
  * a stopped or interrupted one (its unfinished runs resume from their checkpoints), `--report ID` prints the
- * report of one as its data stands and exports it.
+ * report of one as its data stands and exports it, `--delete ID [--with-runs]` deletes one that is not running
+ * (its runs stay as ordinary runs unless --with-runs).
  */
 import type { StudyKind, StudyReport, StudySize, StudySummary } from '../../../src-shared/protocol';
 import { runIdProblem } from '../../../src-shared/runId';
@@ -23,13 +24,15 @@ const OPTIONS: Record<string, OptionSpec> = {
   list: { type: 'boolean', description: 'list the studies in the data directory with their status' },
   resume: { type: 'string', description: 'continue the stopped or interrupted study with this id (from --list)' },
   report: { type: 'string', description: "print the report of the study with this id as its data stands, and export it" },
+  delete: { type: 'string', description: 'delete the study with this id (not while it runs): its record and export folder; its runs stay as ordinary runs' },
+  'with-runs': { type: 'boolean', description: 'with --delete: delete its runs too (their folders, checkpoints and metrics)' },
   ...DATA_OPTION,
   help: { type: 'boolean', description: 'show this help' },
 };
 
 export const studyUsage = helpText(
   `iddpm study NAME [--size tiny|quick|full] [--name TEXT] [--data DIR]
-iddpm study --list | --resume STUDY_ID | --report STUDY_ID [--data DIR]
+iddpm study --list | --resume STUDY_ID | --report STUDY_ID | --delete STUDY_ID [--with-runs] [--data DIR]
 
 Runs a study: ordinary runs that differ in one setting, then the evaluations of its report, whose verdicts
 say whether each of the paper's claims holds on this data. NAME is one of: ${STUDY_KINDS.join(', ')}.
@@ -42,7 +45,7 @@ const END = new Set(['done', 'failed', 'stopped', 'interrupted']);
 export async function studyCommand(argv: string[]): Promise<number> {
   const { positional, options } = parseArgs(argv, OPTIONS);
   if (options.help) return void process.stdout.write(studyUsage), 0;
-  const modes = ['list', 'resume', 'report'].filter((m) => options[m] !== undefined && options[m] !== false);
+  const modes = ['list', 'resume', 'report', 'delete'].filter((m) => options[m] !== undefined && options[m] !== false);
   if (modes.length > 1) throw new UsageError(`give one of --${modes.join(', --')}, not several`);
   const mode = modes[0];
   expectPositional(positional, mode ? [] : ['NAME'], studyUsage);
@@ -50,9 +53,11 @@ export async function studyCommand(argv: string[]): Promise<number> {
   if (mode && (options.size !== undefined || options.name !== undefined)) {
     throw new UsageError(`--size and --name choose a new study; --${mode} works on an existing one: drop them`);
   }
+  if (options['with-runs'] && mode !== 'delete') throw new UsageError('--with-runs goes with --delete STUDY_ID (it deletes the study\'s runs too): add --delete, or drop --with-runs');
   const dataDir = dataDirOf(options);
   const dataFlag = dataFlagOf(options);
   if (mode === 'list') return listStudies(dataDir, dataFlag);
+  if (mode === 'delete') return deleteStudy(dataDir, String(options.delete), options['with-runs'] === true, dataFlag);
   if (mode === 'report') return printStoredReport(dataDir, String(options.report), dataFlag);
 
   let kind: StudyKind | undefined;
@@ -62,11 +67,7 @@ export async function studyCommand(argv: string[]): Promise<number> {
     kind = positional[0] as StudyKind;
   }
   const resumeId = mode === 'resume' ? String(options.resume) : undefined;
-  if (resumeId !== undefined) {
-    const problem = runIdProblem(resumeId);
-    if (problem) throw new UsageError(`--resume ${problem.replace(/'mnist-01'/g, 'a study id from iddpm study --list')}`);
-    if (!existingStudioDb(dataDir)) throw new UsageError(`--resume ${resumeId}: ${dataDir} holds no studio data (no studio.db); check --data DIR or $IDDPM_DATA`);
-  }
+  if (resumeId !== undefined) checkStudyId('--resume', resumeId, dataDir);
   const name = nameOption(options);
   checkOutputFolder(dataDir, '--data');
 
@@ -100,6 +101,36 @@ export async function studyCommand(argv: string[]): Promise<number> {
         process.stderr.write(`study ${final.id} ${final.status}: ${final.error ?? ''}\nresume with: iddpm study --resume ${final.id}${dataFlag}\n`);
         return 1;
     }
+  } finally {
+    await service.close();
+  }
+}
+
+/** A study id names a folder (<data>/studies/<id>): the run-id rule, and a data folder that has studies. */
+function checkStudyId(flag: string, studyId: string, dataDir: string): void {
+  const problem = runIdProblem(studyId);
+  if (problem) throw new UsageError(`${flag} ${problem.replace(/'mnist-01'/g, 'a study id from iddpm study --list')}`);
+  if (!existingStudioDb(dataDir)) throw new UsageError(`${flag} ${studyId}: ${dataDir} holds no studio data (no studio.db); check --data DIR or $IDDPM_DATA`);
+}
+
+/** `--delete ID [--with-runs]`: through the run service, whose deleteRun removes the runs' folders safely. */
+async function deleteStudy(dataDir: string, studyId: string, withRuns: boolean, dataFlag: string): Promise<number> {
+  checkStudyId('--delete', studyId, dataDir);
+  const { createRunService } = await import('../../runs/runService');
+  const service = await createRunService({ dataDir, face: 'cli' });
+  try {
+    const { ApiFailure } = await import('../../runs/apiFailure');
+    let done;
+    try {
+      done = await service.deleteStudy(studyId, { withRuns });
+    } catch (e) {
+      if (e instanceof ApiFailure && e.code === 'not-found') throw new UsageError(`--delete ${studyId}: no such study in ${dataDir}; iddpm study --list${dataFlag} shows them`);
+      throw e;
+    }
+    process.stdout.write(`deleted study ${studyId} and its folder ${done.folder}\n`);
+    if (done.deletedRuns.length) process.stdout.write(`deleted its runs: ${done.deletedRuns.join(', ')}\n`);
+    if (done.keptRuns.length) process.stdout.write(`kept its runs as ordinary runs (iddpm runs${dataFlag} lists them; --with-runs would have deleted them): ${done.keptRuns.join(', ')}\n`);
+    return 0;
   } finally {
     await service.close();
   }

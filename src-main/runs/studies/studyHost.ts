@@ -10,6 +10,8 @@ export interface StudyHost {
   createRun(request: { config: RunConfig; name?: string; start?: boolean; id?: string }): Promise<P.RunSummary>;
   startRun(runId: string): Promise<P.RunSummary>;
   stopRun(runId: string): Promise<P.RunSummary>;
+  /** The run service's own deletion (its id and folder checks): for deleting a study with its runs. */
+  deleteRun(runId: string): Promise<void>;
   startEvaluation(settings: P.EvaluationSettings): Promise<P.JobSummary>;
   /** A sample-quality job (FID, KID… on the dataset's classifier): one per point of a study's quality phase. */
   startQualityEvaluation(settings: P.QualitySettings): Promise<P.JobSummary>;

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type * as P from '../../../src-shared/protocol';
 import { validateRunConfig } from '../../../src-shared/config/validate';
-import { runNameProblem } from '../../../src-shared/runId';
+import { runIdProblem, runNameProblem } from '../../../src-shared/runId';
 import { getStudyDefinition, listStudyKinds, planStudyRuns, studyKindProblem, studySizeProblem } from '../../../src-shared/studies';
 import type { Store, StudyEvaluationRecord, StudyRecord } from '../../store';
 import { ApiFailure } from '../apiFailure';
@@ -22,7 +22,7 @@ import { buildStudyReport } from './studyReport';
 import { writeStudyExport } from './studyExport';
 import { studyChartPng } from '../../report/studyChartPng';
 import { createZip } from '../../imageio/zip';
-import { studyFolder } from './studyFiles';
+import { removeStudyFolder, studyDir, studyFolder } from './studyFiles';
 import { describeEvaluation, driverGone, studySummary } from './studySummary';
 
 const ACTIVE: ReadonlySet<string> = new Set(['training', 'evaluating']);
@@ -168,6 +168,39 @@ export class StudyService {
     for (const r of unfinished) await this.host.startRun(r.runId);
     this.schedule(studyId);
     return this.emit(studyId);
+  }
+
+  /**
+   * Deletes a study that is not running: its record and its folder (the export). Its runs stay as ordinary
+   * runs unless `withRuns`, which deletes them through the run service's own deleteRun (the same id and
+   * folder checks as the Delete of a run). The runs go first, so a failure leaves the study listed.
+   */
+  async deleteStudy(studyId: string, options: P.DeleteStudyOptions = {}): Promise<P.StudyDeleted> {
+    // The id names a folder (<data>/studies/<id>): the run-id rule, so '..' or a path never reaches rm.
+    const idProblem = runIdProblem(studyId);
+    if (idProblem) throw new ApiFailure('bad-request', `studyId ${idProblem.replace(/'mnist-01'/g, 'a study id from listStudies')}`, { field: 'studyId' });
+    const s = this.checkDriver(this.require(studyId));
+    if (ACTIVE.has(s.status)) {
+      const where = s.ownerPid === process.pid ? 'Stop in the Studies view' : `the studio process (pid ${s.ownerPid}) that runs it: Stop there, or Ctrl-C its iddpm study`;
+      throw new ApiFailure('conflict', `study '${studyId}' is running (${s.status}): stop it first (${where}), then delete it`);
+    }
+    const present = s.runs.filter((r) => this.host.runSummary(r.runId) !== null).map((r) => r.runId);
+    const deletedRuns: string[] = [];
+    if (options.withRuns) {
+      const running = present.filter((id) => this.host.runSummary(id)?.status === 'running');
+      if (running.length) {
+        throw new ApiFailure('conflict', `study '${studyId}': its run(s) ${running.join(', ')} still train (a stopped run checkpoints first): wait until they have stopped, or stop them in the Runs view (iddpm stop ID), then delete`);
+      }
+      for (const runId of present) {
+        await this.host.deleteRun(runId);
+        deletedRuns.push(runId);
+      }
+    }
+    this.store.studies.delete(studyId);
+    const folder = studyDir(this.dataDir, studyId);
+    removeStudyFolder(this.dataDir, studyId);
+    this.host.emit({ type: 'studyDeleted', studyId, deletedRuns });
+    return { studyId, deletedRuns, keptRuns: options.withRuns ? [] : present, folder };
   }
 
   // ---- driving ------------------------------------------------------------------------------------
