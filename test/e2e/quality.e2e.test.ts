@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, openStudioPage, reportFailures, root, startStudio, type Studio } from './studioHarness';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, openStudioPage, reportFailures, root, useStudio, type Studio } from './studioHarness';
 
 let studio: Studio;
 let page: Page;
@@ -25,27 +25,31 @@ function iddpm(dataDir: string, ...args: string[]): void {
 
 const goTo = (hash: string) => page.evaluate((h) => ((globalThis as unknown as { location: { hash: string } }).location.hash = h), hash);
 
+/** A labelled run (bundled digits) with a checkpoint and its classifier trained and cached, and a run without labels. */
+function prepareData(): string {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'iddpm-e2e-quality-'));
+  iddpm(dataDir, 'train', '--preset', 'tiny-test', '--steps', '2', '--run-id', 'digits');
+  iddpm(dataDir, 'eval', 'digits', '--metrics', 'fid', '--count', '4', '--steps', '2', '--images', '16');
+  // A run on an image folder whose file names carry no class.
+  const folder = path.join(dataDir, 'unlabelled');
+  mkdirSync(folder);
+  for (let i = 0; i < 12; i++) {
+    const p = new PNG({ width: 16, height: 16 });
+    p.data.fill(i * 20);
+    writeFileSync(path.join(folder, `img${i}.png`), PNG.sync.write(p));
+  }
+  iddpm(dataDir, 'train', '--preset', 'tiny-test', '--steps', '1', '--run-id', 'plain', '--dataset', 'folder', '--dataset-path', folder);
+  return dataDir;
+}
+
 describe.skipIf(!existsSync(CHROMIUM))('Evaluate: sample quality end to end (iddpm serve + Chromium)', () => {
-  beforeAll(async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'iddpm-e2e-quality-'));
-    // A labelled run (bundled digits) with a checkpoint, and its classifier trained and cached.
-    iddpm(dataDir, 'train', '--preset', 'tiny-test', '--steps', '2', '--run-id', 'digits');
-    iddpm(dataDir, 'eval', 'digits', '--metrics', 'fid', '--count', '4', '--steps', '2', '--images', '16');
-    // A run on an image folder whose file names carry no class.
-    const folder = path.join(dataDir, 'unlabelled');
-    mkdirSync(folder);
-    for (let i = 0; i < 12; i++) {
-      const p = new PNG({ width: 16, height: 16 });
-      p.data.fill(i * 20);
-      writeFileSync(path.join(folder, `img${i}.png`), PNG.sync.write(p));
-    }
-    iddpm(dataDir, 'train', '--preset', 'tiny-test', '--steps', '1', '--run-id', 'plain', '--dataset', 'folder', '--dataset-path', folder);
-    studio = await startStudio(dataDir);
-    page = studio.page;
-  }, 600_000);
-  afterAll(async () => {
-    await studio?.close();
-  }, 60_000);
+  useStudio(
+    (s) => {
+      studio = s;
+      page = s.page;
+    },
+    { dataDir: prepareData, timeoutMs: 600_000 },
+  );
 
   it('runs a sweep from the form, tables it under the caveat, charts it, cancels a job, and offers NLL only without labels', async () => {
     reportFailures(studio, 'quality-failure');

@@ -11,9 +11,9 @@
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDataset } from '../../src-main/data/openDataset';
-import { CHROMIUM, openStudioPage, reportFailures, startStudio, type Studio } from './studioHarness';
+import { CHROMIUM, openStudioPage, reportFailures, useStudio, type Studio } from './studioHarness';
 
 /** Training steps of the short run, and the batch it trains with (the preset's UNet, a smaller batch for speed). */
 const STEPS = Number(process.env.SHORT_RUN_STEPS ?? 400);
@@ -124,13 +124,10 @@ async function sampleInBrowser(runId: string, weights: 'default' | 'raw', shotNa
 }
 
 describe.skipIf(!existsSync(CHROMIUM))('a short mnist-quick run shows what it learned (iddpm serve + Chromium)', () => {
-  beforeAll(async () => {
-    studio = await startStudio();
-    page = studio.page;
-  }, 240_000);
-  afterAll(async () => {
-    await studio?.close();
-  }, 60_000);
+  useStudio((s) => {
+    studio = s;
+    page = s.page;
+  });
 
   it('samples digit-like images with the default weights, at least as close to MNIST as the raw weights', async () => {
     reportFailures(studio, 'short-run-failure');

@@ -10,10 +10,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import { readPngText } from '../../src-main/imageio/png';
 import { readZip } from '../../src-main/imageio/unzip';
-import { CHROMIUM, openStudioPage, reportFailures, root, startStudio, type Studio } from './studioHarness';
+import { CHROMIUM, openStudioPage, reportFailures, root, useStudio, type Studio } from './studioHarness';
 
 let studio: Studio;
 let url = '';
@@ -40,17 +40,13 @@ interface LoadedImage {
 const haveChromium = existsSync(CHROMIUM);
 
 describe.skipIf(!haveChromium)('studio end to end (iddpm serve + Chromium)', () => {
-  beforeAll(async () => {
-    studio = await startStudio();
-    ({ url, page } = studio);
+  useStudio((s) => {
+    studio = s;
+    ({ url, page } = s);
     page.on('console', (m) => {
       if (m.type() === 'error') console.warn(`[page console] ${m.text()}`);
     });
-  }, 180_000);
-
-  afterAll(async () => {
-    await studio?.close();
-  }, 60_000);
+  });
 
   it('refuses the page without the token', async () => {
     const bare = url.replace(/\?token=.*$/, '');

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { expect, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, expect, onTestFailed } from 'vitest';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const root = path.resolve(import.meta.dirname, '..', '..');
@@ -102,6 +102,25 @@ export async function startStudio(dataDir = mkdtempSync(path.join(tmpdir(), 'idd
       rmSync(profileDir, { recursive: true, force: true });
     },
   };
+}
+
+export interface UseStudioOptions {
+  /** Makes the data folder the studio opens (runs trained with the CLI…); default a fresh empty one. Removed on close. */
+  dataDir?: () => string | Promise<string>;
+  /** For starting, dataDir's work included (default 240 s). */
+  timeoutMs?: number;
+}
+
+/** Call inside a describe: starts a studio before its tests (handing it to `started`) and closes it after them. */
+export function useStudio(started: (studio: Studio) => void, options: UseStudioOptions = {}): void {
+  let studio: Studio | undefined;
+  beforeAll(async () => {
+    studio = await startStudio(options.dataDir ? await options.dataDir() : undefined);
+    started(studio);
+  }, options.timeoutMs ?? 240_000);
+  afterAll(async () => {
+    await studio?.close();
+  }, 60_000);
 }
 
 /** Call inside a test: when it fails, print the tail of the serve log and take the screenshot `shotName`. */

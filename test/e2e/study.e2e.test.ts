@@ -3,18 +3,19 @@
  * started from the Studies view, stopped and resumed from its report page, and runs to the end. The report page then
  * shows its runs (linked to their run pages), one verdict line per claim and every chart of the report with data in
  * it; Export writes a folder in the data directory that holds each chart as a PNG (decoded here), its numbers as CSV,
- * report.json and report.md, checked on disk against what the page showed.
+ * report.json and report.md, checked on disk against what the page showed. Delete (keeping its runs) removes the
+ * study and its folder while its runs stay in the Runs view.
  * Screenshots land in test-output/screenshots/study-*.png.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StudyReport } from '../../src-shared/protocol';
 import { decodeOwnPng } from '../../src-main/imageio/png';
 import { readZip } from '../../src-main/imageio/unzip';
-import { CHROMIUM, openStudioPage, reportFailures, startStudio, type Studio } from './studioHarness';
+import { CHROMIUM, openStudioPage, reportFailures, useStudio, type Studio } from './studioHarness';
 
 const KIND = 'noise-schedule';
 
@@ -27,14 +28,13 @@ const hash = () => page.evaluate(() => (globalThis as unknown as { location: { h
 const studyStatus = () => page.getByTestId('study-status').getAttribute('data-status');
 
 describe.skipIf(!existsSync(CHROMIUM))('a tiny study from the Studies view to its exported report (iddpm serve + Chromium)', () => {
-  beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'iddpm-e2e-study-'));
-    studio = await startStudio(dataDir);
-    page = studio.page;
-  }, 240_000);
-  afterAll(async () => {
-    await studio?.close();
-  }, 60_000);
+  useStudio(
+    (s) => {
+      studio = s;
+      page = s.page;
+    },
+    { dataDir: () => (dataDir = mkdtempSync(path.join(tmpdir(), 'iddpm-e2e-study-'))) },
+  );
 
   it('starts, stops, resumes and finishes a study; its report renders and exports charts, data and Markdown', async () => {
     reportFailures(studio, 'study-failure');
@@ -141,6 +141,18 @@ describe.skipIf(!existsSync(CHROMIUM))('a tiny study from the Studies view to it
     await expect.poll(() => page.getByTestId(`study-status-${studyId}`).getAttribute('data-status')).toBe('done');
     expect(await page.getByTestId(`study-row-${studyId}`).locator('a[href^="#/runs/"]').count()).toBe(2);
     await studio.shot('study-list-done');
+
+    // Delete asks what to do with its runs; keeping them deletes only the study and its folder.
+    const runIds = json.study.runs.map((r) => r.runId);
+    await page.getByTestId(`study-delete-${studyId}`).click();
+    await page.getByTestId(`study-delete-confirm-${studyId}`).waitFor({ state: 'visible' });
+    await studio.shot('study-delete-confirm');
+    await page.getByTestId(`study-delete-keep-${studyId}`).click();
+    await page.getByTestId(`study-row-${studyId}`).waitFor({ state: 'detached' });
+    expect(existsSync(path.join(dataDir, 'studies', studyId))).toBe(false);
+    await page.getByTestId('nav-runs').click();
+    await expect.poll(view).toBe('runs');
+    for (const id of runIds) await page.getByTestId(`run-row-${id}`).waitFor({ state: 'visible' });
     expect(studio.pageErrors, 'uncaught errors in the page').toEqual([]);
   }, 1_800_000);
 });

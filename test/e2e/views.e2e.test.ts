@@ -6,8 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, openStudioPage, reportFailures, startStudio, type Studio } from './studioHarness';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, openStudioPage, reportFailures, useStudio, type Studio } from './studioHarness';
 
 let studio: Studio;
 let page: Page;
@@ -16,13 +16,10 @@ const view = () => page.getByTestId('view').getAttribute('data-view');
 const hash = () => page.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash);
 
 describe.skipIf(!existsSync(CHROMIUM))('views end to end: routes, lifecycle, queued jobs (iddpm serve + Chromium)', () => {
-  beforeAll(async () => {
-    studio = await startStudio();
-    page = studio.page;
-  }, 240_000);
-  afterAll(async () => {
-    await studio?.close();
-  }, 60_000);
+  useStudio((s) => {
+    studio = s;
+    page = s.page;
+  });
 
   it('keeps the place across reloads, Back and Forward, and explains a queued job', async () => {
     reportFailures(studio, 'views-failure');
