@@ -60,8 +60,6 @@ static void conv_forward(const float* x, const float* w, const float* bias, cons
   float* bp = thread_scratch(kPackB, packed_b_size(n, k));
   pack_b_strips(bp, n, k, PackBRowMajor{w, n});
   std::vector<float> zeros(g.Ci, 0.f);
-  const IndirectKernel kern = indirect_kernel();
-  const int strips = (n + NR - 1) / NR;
   // Small problems run as one task (handing out work costs more than it saves).
   const long work = (long)m * n * k;
   const int block = work < 2000000 ? m : kTileRows;
@@ -77,15 +75,7 @@ static void conv_forward(const float* x, const float* w, const float* bias, cons
     if (bias) {
       for (int i = r0; i < r1; i++) std::memcpy(y + (long)i * n, bias, n * sizeof(float));
     }
-    for (int s = 0; s < strips; s++) {
-      const float* bs = bp + (long)s * k * NR;
-      const int nr = std::min(NR, n - s * NR);
-      for (int i = 0; i < tiles; i++) {
-        const int m0 = r0 + i * MR;
-        kern(taps, g.Ci, ptrs + (long)i * taps * MR, bs, y + (long)m0 * n + s * NR, n, bias != nullptr,
-             std::min(MR, r1 - m0), nr);
-      }
-    }
+    indirect_block(taps, g.Ci, ptrs, r1 - r0, bp, n, y + (long)r0 * n, n, bias != nullptr);
     // The residual goes onto the finished block while it is still in cache: (conv + bias) + residual, the same
     // float operations as a separate add, so the same bits.
     if (residual) {
@@ -123,8 +113,7 @@ void conv2d_input_grad(const float* dy, const float* w, float* dx, const ConvGeo
   const long img_in = (long)g.H * g.W * g.Ci;
   float* bt = thread_scratch(kPackB, packed_b_size(k, g.Co));
   pack_b_strips(bt, k, g.Co, PackBTransposed{w, g.Co});
-  const IndirectKernel kern = indirect_kernel();
-  const int strips = (k + NR - 1) / NR;
+  const int tiles = (hw + MR - 1) / MR;
   std::vector<float> zeros(g.Co, 0.f);
   pool().run(g.B, [&](int b, int) {
     float* dxb = dx + b * img_in;
@@ -132,14 +121,10 @@ void conv2d_input_grad(const float* dy, const float* w, float* dx, const ConvGeo
     if (hw == 0) return;
     float* cols = thread_scratch(kTile1, (size_t)hw * k);
     const float* dyb = dy + (long)b * hw * g.Co;
-    for (int m0 = 0; m0 < hw; m0 += MR) {
-      const int mr = std::min(MR, hw - m0);
-      const float* ptrs[MR];
-      for (int r = 0; r < MR; r++) ptrs[r] = r < mr ? dyb + (long)(m0 + r) * g.Co : zeros.data();
-      for (int s = 0; s < strips; s++)
-        kern(1, g.Co, ptrs, bt + (long)s * g.Co * NR, cols + (long)m0 * k + s * NR, k, false, mr,
-             std::min(NR, k - s * NR));
-    }
+    // One tap per tile: row r of tile i is dy's pixel i·MR + r (zeros past the image's last one).
+    const float** ptrs = reinterpret_cast<const float**>(thread_scratch(kTile0, (size_t)tiles * MR * 2));
+    for (int m = 0; m < tiles * MR; m++) ptrs[m] = m < hw ? dyb + (long)m * g.Co : zeros.data();
+    indirect_block(1, g.Co, ptrs, hw, bt, k, cols, k, false);
     for (int oh = 0; oh < g.Ho; oh++) {
       for (int ow = 0; ow < g.Wo; ow++) {
         const float* c = cols + ((long)oh * g.Wo + ow) * k;
@@ -176,7 +161,6 @@ void conv2d_filter_grad(const float* x, const float* dy, float* dw, float* db, c
   const size_t part = (size_t)co * k;
   float* partial = thread_scratch(kTile2, part * groups);
   float* dbp = thread_scratch(kTile3, (size_t)co * groups);
-  const OuterKernel kern = outer_kernel();
   const int hw = g.Ho * g.Wo;
   // Each (chunk, tap) slice of x is copied into rows of ldx floats: 64-byte aligned, zero past Ci.
   const int ldx = (g.Ci + NR - 1) / NR * NR;
@@ -212,13 +196,8 @@ void conv2d_filter_grad(const float* x, const float* dy, float* dw, float* db, c
             else
               std::memset(dst, 0, g.Ci * sizeof(float));
           }
-          // One 16-channel column slice of the copy stays in L1 while every block of 6 output channels uses it.
-          for (int ci0 = 0; ci0 < g.Ci; ci0 += NR) {
-            const int nr = std::min(NR, g.Ci - ci0);
-            for (int o0 = 0; o0 < co; o0 += MR)
-              kern(len, dyc + o0, co, xs + ci0, ldx, pg + (long)o0 * k + t * g.Ci + ci0, k, acc, std::min(MR, co - o0),
-                   nr);
-          }
+          // dWᵀ[:, tap t] (+)= dy[chunk]ᵀ · xs: rows = output channels, columns = this tap's input channels.
+          outer_block(len, dyc, co, co, xs, ldx, g.Ci, pg + (long)t * g.Ci, k, acc);
         }
       }
       for (int i = 0; i < len; i++) {

@@ -279,6 +279,84 @@ MicroKernel micro_kernel() {
   return micro_generic;
 }
 
+void indirect_block(int taps, int klen, const float* const* ptrs, int rows, const float* b, int n, float* c,
+                    long ldc, bool accumulate) {
+  const int tiles = (rows + MR - 1) / MR;
+  const int strips = (n + NR - 1) / NR;
+  const long k = (long)taps * klen;
+  const long table = (long)taps * MR;  // pointers per tile
+  if (use_avx512()) {
+    // Two strips outer (their 2·K·NR floats stay in L2 while the tiles stream), two tiles inner.
+    for (int s = 0; s < strips; s += 2) {
+      const int vecs = s + 1 < strips ? 2 : 1;
+      const float* b0 = b + s * k * NR;
+      const int nr = std::min(vecs * NR, n - s * NR);
+      for (int i = 0; i < tiles; i += 2) {
+        const int tl = i + 1 < tiles ? 2 : 1;
+        indirect_avx512(tl, vecs, taps, klen, ptrs + i * table, tl == 2 ? ptrs + (i + 1) * table : nullptr, b0,
+                        vecs == 2 ? b0 + k * NR : nullptr, c + (long)i * MR * ldc + s * NR, ldc, accumulate,
+                        std::min(tl * MR, rows - i * MR), nr);
+      }
+    }
+    return;
+  }
+  const IndirectKernel kern = indirect_kernel();
+  for (int s = 0; s < strips; s++) {
+    const float* bs = b + s * k * NR;
+    const int nr = std::min(NR, n - s * NR);
+    for (int i = 0; i < tiles; i++)
+      kern(taps, klen, ptrs + i * table, bs, c + (long)i * MR * ldc + s * NR, ldc, accumulate,
+           std::min(MR, rows - i * MR), nr);
+  }
+}
+
+void micro_block(int kc, const float* a, int mc, const PackedB& B, int pc, float* c, long ldc, bool accumulate) {
+  const int n = B.n;
+  if (use_avx512()) {
+    for (int jr = 0; jr < n; jr += 2 * NR) {
+      const int vecs = jr + NR < n ? 2 : 1;
+      const float* b0 = B.strip(pc, jr);
+      const int nr = std::min(vecs * NR, n - jr);
+      for (int ir = 0; ir < mc; ir += 2 * MR) {
+        const int tl = ir + MR < mc ? 2 : 1;
+        micro_avx512(tl, vecs, kc, a + (long)ir * kc, a + (long)(ir + MR) * kc, b0,
+                     vecs == 2 ? B.strip(pc, jr + NR) : nullptr, c + (long)ir * ldc + jr, ldc, accumulate,
+                     std::min(tl * MR, mc - ir), nr);
+      }
+    }
+    return;
+  }
+  const MicroKernel kern = micro_kernel();
+  for (int jr = 0; jr < n; jr += NR) {
+    const float* bs = B.strip(pc, jr);
+    const int nr = std::min(NR, n - jr);
+    for (int ir = 0; ir < mc; ir += MR)
+      kern(kc, a + (long)ir * kc, bs, c + (long)ir * ldc + jr, ldc, accumulate, std::min(MR, mc - ir), nr);
+  }
+}
+
+void outer_block(int np, const float* a, long lda, int rows, const float* b, long ldb, int cols, float* c, long ldc,
+                 bool accumulate) {
+  if (use_avx512()) {
+    // A 32-column slice of b (np rows) stays in L1 while every block of 12 rows of C uses it.
+    for (int j0 = 0; j0 < cols; j0 += 2 * NR) {
+      const int nr = std::min(2 * NR, cols - j0);
+      for (int r0 = 0; r0 < rows; r0 += 2 * MR) {
+        const int mr = std::min(2 * MR, rows - r0);
+        outer_avx512(mr > MR ? 2 * MR : MR, np, a + r0, lda, b + j0, ldb, c + (long)r0 * ldc + j0, ldc, accumulate,
+                     mr, nr);
+      }
+    }
+    return;
+  }
+  const OuterKernel kern = outer_kernel();
+  for (int j0 = 0; j0 < cols; j0 += NR) {
+    const int nr = std::min(NR, cols - j0);
+    for (int r0 = 0; r0 < rows; r0 += MR)
+      kern(np, a + r0, lda, b + j0, ldb, c + (long)r0 * ldc + j0, ldc, accumulate, std::min(MR, rows - r0), nr);
+  }
+}
+
 int row_task_size(int m, long work_per_row) {
   const int threads = pool().size();
   // Below ~0.5 MFMA a task costs more to hand out than to run.
