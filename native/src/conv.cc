@@ -1,12 +1,12 @@
 // Convolutions (NHWC input, HWIO filter) as GEMMs without an im2col buffer: the micro-kernels read the input
 // through per-tap pointer tables (a pointer to the pixel's channel run, or to zeros in the padding).
-//  - forward: Y[B·Ho·Wo, Co] = cols(X) · W[KH·KW·Ci, Co]; 6 positions × 16 channels per micro-tile, blocks of
-//    positions split into tasks;
+//  - forward: Y[B·Ho·Wo, Co] = cols(X) · W[KH·KW·Ci, Co]; 6 positions × 16 channels per micro-tile (12 × 32 with
+//    AVX-512, gemm.h), blocks of positions split into tasks;
 //  - input gradient, stride 1: a forward conv of dy with the filter rotated 180° and in/out swapped;
 //    stride > 1: per image, dcols = dy · Wᵀ, then col2im (scatter-add), images split into tasks;
-//  - filter gradient: dWᵀ[Co, K] = Σ_p dy[p]ᵀ · cols(X)[p]: 6 output × 16 input channels per micro-tile, positions
-//    in chunks summed in a fixed order into a fixed number of partials (identical results for any thread count),
-//    plus db = Σ dy.
+//  - filter gradient: dWᵀ[Co, K] = Σ_p dy[p]ᵀ · cols(X)[p] with both sides packed per chunk of positions (output
+//    × input channels per micro-tile), chunks summed in a fixed order into a fixed number of partials (identical
+//    results for any thread count), plus db = Σ dy.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -19,7 +19,7 @@ namespace iddpm {
 namespace {
 
 constexpr int kTileRows = 48;     // output positions per forward task block (8 micro-tiles)
-constexpr int kChunk = 128;       // positions per filter-gradient chunk (x and dy slices fit L1)
+constexpr int kChunk = 256;       // positions per filter-gradient chunk (its packed x and dy fit L2)
 constexpr int kMaxGroups = 8;     // filter-gradient partial sums (fixed by the shape, not the thread count)
 
 // Pointers of one micro-tile (rows m0 .. m0+mr of the output) for every tap: ptrs[t·MR + r] → x[b, ih, iw, 0]
@@ -162,15 +162,18 @@ void conv2d_filter_grad(const float* x, const float* dy, float* dw, float* db, c
   float* partial = thread_scratch(kTile2, part * groups);
   float* dbp = thread_scratch(kTile3, (size_t)co * groups);
   const int hw = g.Ho * g.Wo;
-  // Each (chunk, tap) slice of x is copied into rows of ldx floats: 64-byte aligned, zero past Ci.
-  const int ldx = (g.Ci + NR - 1) / NR * NR;
+  // Both operands are packed per chunk, so the micro-kernels read them strictly in sequence: dy's chunk once, as
+  // MR-channel panels [len][MR] (the A side, rows = output channels); each tap's slice of x as NR-channel strips
+  // [len][NR] (the B side, zero past Ci).
+  const int xstrips = (g.Ci + NR - 1) / NR;
+  const int copanels = (co + MR - 1) / MR;
   pool().run(groups, [&](int gi, int) {
     const int c0 = (int)((long)chunks * gi / groups), c1 = (int)((long)chunks * (gi + 1) / groups);
     float* pg = partial + gi * part;
     float* dbg = dbp + (long)gi * co;
     for (int j = 0; j < co; j++) dbg[j] = 0.f;
-    float* xs = thread_scratch(kTile1, (size_t)kChunk * ldx);
-    if (ldx != g.Ci) std::memset(xs, 0, (size_t)kChunk * ldx * sizeof(float));
+    float* xs = thread_scratch(kTile1, (size_t)kChunk * xstrips * NR);
+    float* dys = thread_scratch(kPackA, (size_t)kChunk * copanels * MR);
     int ih0[kChunk], iw0[kChunk];
     const float* xb[kChunk];
     for (int ch = c0; ch < c1; ch++) {
@@ -185,19 +188,28 @@ void conv2d_filter_grad(const float* x, const float* dy, float* dw, float* db, c
       }
       const float* dyc = dy + (long)p0 * co;
       const bool acc = ch > c0;
+      const PackATransposed dyt{dyc, co};  // element (channel o, position p) at dyc[p·co + o]
+      for (int o0 = 0; o0 < co; o0 += MR) dyt(dys + (long)o0 * len, o0, std::min(MR, co - o0), 0, len);
+      const PackedB xsb{xs, g.Ci, len, xstrips};
       for (int kh = 0; kh < g.KH; kh++) {
         for (int kw = 0; kw < g.KW; kw++) {
           const int t = kh * g.KW + kw;
           for (int i = 0; i < len; i++) {
             const int ih = ih0[i] + kh, iw = iw0[i] + kw;
-            float* dst = xs + (long)i * ldx;
-            if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W)
-              std::memcpy(dst, xb[i] + ((long)ih * g.W + iw) * g.Ci, g.Ci * sizeof(float));
-            else
-              std::memset(dst, 0, g.Ci * sizeof(float));
+            const bool inside = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
+            const float* src = inside ? xb[i] + ((long)ih * g.W + iw) * g.Ci : nullptr;
+            // Whole strips as fixed 16-float copies (vectorised, no library call per 64 bytes), then the last one.
+            const int full = g.Ci / NR;
+            float* dst = xs + (long)i * NR;
+            const long step = (long)len * NR;
+            for (int s = 0; s < full; s++, dst += step)
+              for (int j = 0; j < NR; j++) dst[j] = src ? src[s * NR + j] : 0.f;
+            if (full < xstrips)
+              for (int j = 0; j < NR; j++) dst[j] = src && full * NR + j < g.Ci ? src[full * NR + j] : 0.f;
           }
-          // dWᵀ[:, tap t] (+)= dy[chunk]ᵀ · xs: rows = output channels, columns = this tap's input channels.
-          outer_block(len, dyc, co, co, xs, ldx, g.Ci, pg + (long)t * g.Ci, k, acc);
+          // dWᵀ[:, tap t] (+)= dy[chunk]ᵀ · x[chunk, tap]: rows = output channels, columns = this tap's input
+          // channels; per element Σ_p in position order, as every kernel here.
+          micro_block(len, dys, co, xsb, 0, pg + (long)t * g.Ci, k, acc);
         }
       }
       for (int i = 0; i < len; i++) {

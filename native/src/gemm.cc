@@ -140,23 +140,6 @@ static void indirect_generic(int taps, int klen, const float* const* ptrs, const
   store_tile(&acc[0][0], c, ldc, accumulate, mr, nr);
 }
 
-static void outer_generic(int np, const float* a, long lda, const float* b, long ldb, float* c, long ldc,
-                          bool accumulate, int mr, int nr) {
-  for (int r = 0; r < mr; r++) {
-    float acc[NR] = {0};
-    for (int p = 0; p < np; p++) {
-      const float av = a[p * lda + r];
-      const float* bp = b + p * ldb;
-      for (int j = 0; j < NR; j++) acc[j] += av * bp[j];
-    }
-    float* cr = c + r * ldc;
-    if (accumulate)
-      for (int j = 0; j < nr; j++) cr[j] += acc[j];
-    else
-      for (int j = 0; j < nr; j++) cr[j] = acc[j];
-  }
-}
-
 #if IDDPM_X86
 IDDPM_AVX2_TARGET
 static void store_acc_avx2(const __m256* v, float* c, long ldc, bool accumulate, int mr, int nr) {
@@ -232,27 +215,6 @@ static void indirect_avx2(int taps, int klen, const float* const* ptrs, const fl
   IDDPM_STORE_ACC
 }
 
-IDDPM_AVX2_TARGET
-static void outer_avx2(int np, const float* a, long lda, const float* b, long ldb, float* c, long ldc,
-                       bool accumulate, int mr, int nr) {
-  IDDPM_ZERO_ACC
-  // Rows past mr repeat row mr−1 (discarded): no reads past the valid columns of a.
-  const int r1 = mr > 1 ? 1 : 0, r2 = mr > 2 ? 2 : mr - 1, r3 = mr > 3 ? 3 : mr - 1, r4 = mr > 4 ? 4 : mr - 1,
-            r5 = mr > 5 ? 5 : mr - 1;
-  for (int p = 0; p < np; p++) {
-    const float* ap = a + p * lda;
-    const __m256 b0 = _mm256_load_ps(b);
-    const __m256 b1 = _mm256_load_ps(b + 8);
-    b += ldb;
-    IDDPM_FMA_ROW(0, _mm256_broadcast_ss(ap))
-    IDDPM_FMA_ROW(1, _mm256_broadcast_ss(ap + r1))
-    IDDPM_FMA_ROW(2, _mm256_broadcast_ss(ap + r2))
-    IDDPM_FMA_ROW(3, _mm256_broadcast_ss(ap + r3))
-    IDDPM_FMA_ROW(4, _mm256_broadcast_ss(ap + r4))
-    IDDPM_FMA_ROW(5, _mm256_broadcast_ss(ap + r5))
-  }
-  IDDPM_STORE_ACC
-}
 #undef IDDPM_FMA_ROW
 #undef IDDPM_ZERO_ACC
 #undef IDDPM_STORE_ACC
@@ -263,13 +225,6 @@ IndirectKernel indirect_kernel() {
   if (use_avx2()) return indirect_avx2;
 #endif
   return indirect_generic;
-}
-
-OuterKernel outer_kernel() {
-#if IDDPM_X86
-  if (use_avx2()) return outer_avx2;
-#endif
-  return outer_generic;
 }
 
 MicroKernel micro_kernel() {
@@ -332,28 +287,6 @@ void micro_block(int kc, const float* a, int mc, const PackedB& B, int pc, float
     const int nr = std::min(NR, n - jr);
     for (int ir = 0; ir < mc; ir += MR)
       kern(kc, a + (long)ir * kc, bs, c + (long)ir * ldc + jr, ldc, accumulate, std::min(MR, mc - ir), nr);
-  }
-}
-
-void outer_block(int np, const float* a, long lda, int rows, const float* b, long ldb, int cols, float* c, long ldc,
-                 bool accumulate) {
-  if (use_avx512()) {
-    // A 32-column slice of b (np rows) stays in L1 while every block of 12 rows of C uses it.
-    for (int j0 = 0; j0 < cols; j0 += 2 * NR) {
-      const int nr = std::min(2 * NR, cols - j0);
-      for (int r0 = 0; r0 < rows; r0 += 2 * MR) {
-        const int mr = std::min(2 * MR, rows - r0);
-        outer_avx512(mr > MR ? 2 * MR : MR, np, a + r0, lda, b + j0, ldb, c + (long)r0 * ldc + j0, ldc, accumulate,
-                     mr, nr);
-      }
-    }
-    return;
-  }
-  const OuterKernel kern = outer_kernel();
-  for (int j0 = 0; j0 < cols; j0 += NR) {
-    const int nr = std::min(NR, cols - j0);
-    for (int r0 = 0; r0 < rows; r0 += MR)
-      kern(np, a + r0, lda, b + j0, ldb, c + (long)r0 * ldc + j0, ldc, accumulate, std::min(MR, rows - r0), nr);
   }
 }
 

@@ -29,11 +29,6 @@ using IndirectKernel = void (*)(int taps, int klen, const float* const* ptrs, co
                                 bool accumulate, int mr, int nr);
 IndirectKernel indirect_kernel();
 
-// Filter-gradient micro-kernel: c[r, j] (+)= Σ_p a[p·lda + r] · b[p·ldb + j] over p < np (a: dy rows, read for
-// r < mr only; b: rows of NR readable floats, 32-byte aligned, zero past the valid columns; c written for j < nr).
-using OuterKernel = void (*)(int np, const float* a, long lda, const float* b, long ldb, float* c, long ldc,
-                             bool accumulate, int mr, int nr);
-OuterKernel outer_kernel();
 
 // ---- Blocks of tiles: every micro-kernel call of a block goes through these, which pick the widest kernels the
 // CPU runs. With AVX-512 a call computes up to 12×32 of C (two MR-row tiles × two NR-column strips, 24 zmm
@@ -52,20 +47,12 @@ struct PackedB;
 void micro_block(int kc, const float* a, int mc, const PackedB& B, int pc, float* c, long ldc,
                  bool accumulate);
 
-// Outer-product kernel over rows × cols of C: c[r, j] (+)= Σ_p a[p·lda + r] · b[p·ldb + j] for p < np. b's rows
-// hold the `cols` valid floats (64-byte aligned) then zeros up to a multiple of NR.
-void outer_block(int np, const float* a, long lda, int rows, const float* b, long ldb, int cols, float* c, long ldc,
-                 bool accumulate);
-
 // The AVX-512 kernels (gemm_avx512.cc), for the blocks above: `tiles` MR-row tiles (1 or 2) × `vecs` NR-column
 // strips (1 or 2); mr ≤ tiles·MR valid rows, nr ≤ vecs·NR valid columns.
 void indirect_avx512(int tiles, int vecs, int taps, int klen, const float* const* ptrs0, const float* const* ptrs1,
                      const float* b0, const float* b1, float* c, long ldc, bool accumulate, int mr, int nr);
 void micro_avx512(int tiles, int vecs, int kc, const float* a0, const float* a1, const float* b0, const float* b1,
                   float* c, long ldc, bool accumulate, int mr, int nr);
-// rows: 6 or 12 (mr ≤ rows valid); 32 columns of which nr ≤ 32 valid (b read only there).
-void outer_avx512(int rows, int np, const float* a, long lda, const float* b, long ldb, float* c, long ldc,
-                  bool accumulate, int mr, int nr);
 
 // ---- Packing functors: pack(dst, start, count, p0, kc) writes kc×MR (A) or kc×NR (B), zero-padding past count.
 

@@ -108,32 +108,6 @@ IDDPM_AVX512_TARGET void micro_k(int kc, const float* a0, const float* a1, const
   store_rows<ROWS, VECS>(s, c, ldc, accumulate, mr, nr);
 }
 
-// ROWS rows of a (columns of the dy rows, clamped to mr−1 so nothing past them is read) × 32 columns of b (masked
-// to nr).
-template <int ROWS>
-IDDPM_AVX512_TARGET void outer_k(int np, const float* a, long lda, const float* b, long ldb, float* c, long ldc,
-                                 bool accumulate, int mr, int nr) {
-  __m512 s[ROWS][2];
-#pragma GCC unroll 12
-  for (int r = 0; r < ROWS; r++) s[r][0] = s[r][1] = _mm512_setzero_ps();
-  int off[ROWS];
-  for (int r = 0; r < ROWS; r++) off[r] = r < mr ? r : mr - 1;
-  const __mmask16 m0 = column_mask(nr, 0), m1 = column_mask(nr, 1);
-  for (int p = 0; p < np; p++) {
-    const float* ap = a + p * lda;
-    const float* bp = b + p * ldb;
-    const __m512 bv0 = _mm512_maskz_loadu_ps(m0, bp);
-    const __m512 bv1 = _mm512_maskz_loadu_ps(m1, bp + NR);
-#pragma GCC unroll 12
-    for (int r = 0; r < ROWS; r++) {
-      const __m512 av = _mm512_set1_ps(ap[off[r]]);
-      s[r][0] = _mm512_fmadd_ps(av, bv0, s[r][0]);
-      s[r][1] = _mm512_fmadd_ps(av, bv1, s[r][1]);
-    }
-  }
-  store_rows<ROWS, 2>(s, c, ldc, accumulate, mr, nr);
-}
-
 }  // namespace
 
 void indirect_avx512(int tiles, int vecs, int taps, int klen, const float* const* ptrs0, const float* const* ptrs1,
@@ -156,12 +130,6 @@ void micro_avx512(int tiles, int vecs, int kc, const float* a0, const float* a1,
   micro_k<6, 1>(kc, a0, a1, b0, b1, c, ldc, accumulate, mr, nr);
 }
 
-void outer_avx512(int rows, int np, const float* a, long lda, const float* b, long ldb, float* c, long ldc,
-                  bool accumulate, int mr, int nr) {
-  if (rows == 12) return outer_k<12>(np, a, lda, b, ldb, c, ldc, accumulate, mr, nr);
-  outer_k<6>(np, a, lda, b, ldb, c, ldc, accumulate, mr, nr);
-}
-
 #else
 
 // Never called on a build without the x86 kernels (use_avx512() is false there).
@@ -169,7 +137,6 @@ void indirect_avx512(int, int, int, int, const float* const*, const float* const
                      long, bool, int, int) {}
 void micro_avx512(int, int, int, const float*, const float*, const float*, const float*, float*, long, bool, int,
                   int) {}
-void outer_avx512(int, int, const float*, long, const float*, long, float*, long, bool, int, int) {}
 
 #endif
 
