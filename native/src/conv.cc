@@ -198,14 +198,19 @@ void conv2d_filter_grad(const float* x, const float* dy, float* dw, float* db, c
             const int ih = ih0[i] + kh, iw = iw0[i] + kw;
             const bool inside = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
             const float* src = inside ? xb[i] + ((long)ih * g.W + iw) * g.Ci : nullptr;
-            // Whole strips as fixed 16-float copies (vectorised, no library call per 64 bytes), then the last one.
+            // Whole strips as fixed-size 64-byte copies (inlined as vector moves), then the partial last one.
             const int full = g.Ci / NR;
             float* dst = xs + (long)i * NR;
             const long step = (long)len * NR;
-            for (int s = 0; s < full; s++, dst += step)
-              for (int j = 0; j < NR; j++) dst[j] = src ? src[s * NR + j] : 0.f;
-            if (full < xstrips)
-              for (int j = 0; j < NR; j++) dst[j] = src && full * NR + j < g.Ci ? src[full * NR + j] : 0.f;
+            if (src) {
+              for (int s = 0; s < full; s++, dst += step) std::memcpy(dst, src + s * NR, NR * sizeof(float));
+            } else {
+              for (int s = 0; s < full; s++, dst += step) std::memset(dst, 0, NR * sizeof(float));
+            }
+            if (full < xstrips) {
+              const int rest = g.Ci - full * NR;
+              for (int j = 0; j < NR; j++) dst[j] = src && j < rest ? src[full * NR + j] : 0.f;
+            }
           }
           // dWᵀ[:, tap t] (+)= dy[chunk]ᵀ · x[chunk, tap]: rows = output channels, columns = this tap's input
           // channels; per element Σ_p in position order, as every kernel here.

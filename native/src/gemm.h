@@ -78,6 +78,10 @@ struct PackATransposed {
     for (int p = 0; p < kc; p++) {
       const float* src = a + (long)(p0 + p) * lda + i0;
       float* d = dst + p * MR;
+      if (mr == MR) {  // a fixed-size copy: inlined as vector moves
+        std::memcpy(d, src, MR * sizeof(float));
+        continue;
+      }
       int r = 0;
       for (; r < mr; r++) d[r] = src[r];
       for (; r < MR; r++) d[r] = 0.f;
