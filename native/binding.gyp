@@ -6,6 +6,7 @@
         "src/addon.cc",
         "src/runtime.cc",
         "src/gemm.cc",
+        "src/gemm_avx512.cc",
         "src/conv.cc",
         "src/attention.cc",
         "src/groupnorm.cc",

@@ -361,7 +361,12 @@ napi_value Info(napi_env env, napi_callback_info) {
   napi_set_named_property(env, obj, "avx2", v);
   napi_get_boolean(env, cpu_has_avx2_fma(), &v);
   napi_set_named_property(env, obj, "cpuAvx2", v);
-  napi_create_string_utf8(env, use_avx2() ? "avx2+fma 6x16" : "portable 6x16", NAPI_AUTO_LENGTH, &v);
+  napi_get_boolean(env, use_avx512(), &v);
+  napi_set_named_property(env, obj, "avx512", v);
+  napi_get_boolean(env, cpu_has_avx512f(), &v);
+  napi_set_named_property(env, obj, "cpuAvx512", v);
+  napi_create_string_utf8(env, use_avx512() ? "avx512 12x32" : use_avx2() ? "avx2+fma 6x16" : "portable 6x16",
+                          NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, obj, "microKernel", v);
   napi_create_int32(env, 2, &v);
   napi_set_named_property(env, obj, "abi", v);
@@ -394,6 +399,18 @@ napi_value SetAvx2(napi_env env, napi_callback_info info) {
   return v;
 }
 
+// setAvx512(on): use the AVX-512 kernels (when the CPU has them and AVX2 is on) or the AVX2 ones; returns the
+// state. The same bits either way: a speed switch, for benchmarks and the tests that check the bits agree.
+napi_value SetAvx512(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const bool on = a.boolean(0, "on");
+  if (a.failed) return nullptr;
+  set_use_avx512(on);
+  napi_value v;
+  napi_get_boolean(env, use_avx512(), &v);
+  return v;
+}
+
 std::atomic<int> g_envs{0};
 
 void Cleanup(void*) {
@@ -409,6 +426,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setAvx2", nullptr, SetAvx2, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setAvx512", nullptr, SetAvx512, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"matmul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dForward", nullptr, Conv2dForward, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -115,14 +115,11 @@ void softmax_grad(float* dl, const float* w, int rows, int n) {
 void gemm_rows_direct(int m, int n, int k, const float* a, long lda, const float* b, long ldb, float* c, long ldc) {
   float* bp = thread_scratch(kPackB, packed_b_size(n, k));
   pack_b_strips(bp, n, k, PackBRowMajor{b, ldb});
-  const IndirectKernel kern = indirect_kernel();
-  const float* ptrs[MR];
-  for (int i0 = 0; i0 < m; i0 += MR) {
-    const int mr = std::min(MR, m - i0);
-    for (int r = 0; r < MR; r++) ptrs[r] = a + (long)(i0 + std::min(r, mr - 1)) * lda;
-    for (int j0 = 0; j0 < n; j0 += NR)
-      kern(1, k, ptrs, bp + (long)(j0 / NR) * k * NR, c + (long)i0 * ldc + j0, ldc, false, mr, std::min(NR, n - j0));
-  }
+  // One tap per tile: row r of tile i is a's row i·MR + r (rows past m repeat the last one; not written).
+  const int tiles = (m + MR - 1) / MR;
+  const float** ptrs = reinterpret_cast<const float**>(thread_scratch(kTile3, (size_t)tiles * MR * 2));
+  for (int r = 0; r < tiles * MR; r++) ptrs[r] = a + (long)std::min(r, m - 1) * lda;
+  indirect_block(1, k, ptrs, m, bp, n, c, ldc, false);
 }
 
 // Copies head h's q (scaled by s), k and v of image b out of qkv into [T, d] buffers.

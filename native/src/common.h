@@ -15,9 +15,11 @@
 #if !defined(IDDPM_FORCE_PORTABLE) && (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
 #define IDDPM_X86 1
 #define IDDPM_AVX2_TARGET __attribute__((target("avx2,fma")))
+#define IDDPM_AVX512_TARGET __attribute__((target("avx512f,avx2,fma")))
 #else
 #define IDDPM_X86 0
 #define IDDPM_AVX2_TARGET
+#define IDDPM_AVX512_TARGET
 #endif
 
 namespace iddpm {
@@ -27,6 +29,12 @@ bool cpu_has_avx2_fma();
 // Whether the AVX2 micro-kernels are in use (cpu_has_avx2_fma() unless IDDPM_NO_AVX2 is set).
 bool use_avx2();
 void set_use_avx2(bool on);
+// True when the CPU (and OS) run AVX-512F (16 fp32 lanes; 32 vector registers).
+bool cpu_has_avx512f();
+// Whether the AVX-512 kernels are in use: use_avx2() and cpu_has_avx512f(), unless IDDPM_NO_AVX512 is set. They
+// give the same bits as the AVX2 ones (see gemm.h), so this is a speed switch only.
+bool use_avx512();
+void set_use_avx512(bool on);
 
 // 64-byte aligned float buffer that only grows (scratch space, reused across calls).
 class Scratch {

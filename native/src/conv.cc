@@ -1,12 +1,12 @@
 // Convolutions (NHWC input, HWIO filter) as GEMMs without an im2col buffer: the micro-kernels read the input
 // through per-tap pointer tables (a pointer to the pixel's channel run, or to zeros in the padding).
-//  - forward: Y[B·Ho·Wo, Co] = cols(X) · W[KH·KW·Ci, Co]; 6 positions × 16 channels per micro-tile, blocks of
-//    positions split into tasks;
+//  - forward: Y[B·Ho·Wo, Co] = cols(X) · W[KH·KW·Ci, Co]; 6 positions × 16 channels per micro-tile (12 × 32 with
+//    AVX-512, gemm.h), blocks of positions split into tasks;
 //  - input gradient, stride 1: a forward conv of dy with the filter rotated 180° and in/out swapped;
 //    stride > 1: per image, dcols = dy · Wᵀ, then col2im (scatter-add), images split into tasks;
-//  - filter gradient: dWᵀ[Co, K] = Σ_p dy[p]ᵀ · cols(X)[p]: 6 output × 16 input channels per micro-tile, positions
-//    in chunks summed in a fixed order into a fixed number of partials (identical results for any thread count),
-//    plus db = Σ dy.
+//  - filter gradient: dWᵀ[Co, K] = Σ_p dy[p]ᵀ · cols(X)[p] with both sides packed per chunk of positions (output
+//    × input channels per micro-tile), chunks summed in a fixed order into a fixed number of partials (identical
+//    results for any thread count), plus db = Σ dy.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -19,7 +19,7 @@ namespace iddpm {
 namespace {
 
 constexpr int kTileRows = 48;     // output positions per forward task block (8 micro-tiles)
-constexpr int kChunk = 128;       // positions per filter-gradient chunk (x and dy slices fit L1)
+constexpr int kChunk = 256;       // positions per filter-gradient chunk (its packed x and dy fit L2)
 constexpr int kMaxGroups = 8;     // filter-gradient partial sums (fixed by the shape, not the thread count)
 
 // Pointers of one micro-tile (rows m0 .. m0+mr of the output) for every tap: ptrs[t·MR + r] → x[b, ih, iw, 0]
@@ -60,8 +60,6 @@ static void conv_forward(const float* x, const float* w, const float* bias, cons
   float* bp = thread_scratch(kPackB, packed_b_size(n, k));
   pack_b_strips(bp, n, k, PackBRowMajor{w, n});
   std::vector<float> zeros(g.Ci, 0.f);
-  const IndirectKernel kern = indirect_kernel();
-  const int strips = (n + NR - 1) / NR;
   // Small problems run as one task (handing out work costs more than it saves).
   const long work = (long)m * n * k;
   const int block = work < 2000000 ? m : kTileRows;
@@ -77,15 +75,7 @@ static void conv_forward(const float* x, const float* w, const float* bias, cons
     if (bias) {
       for (int i = r0; i < r1; i++) std::memcpy(y + (long)i * n, bias, n * sizeof(float));
     }
-    for (int s = 0; s < strips; s++) {
-      const float* bs = bp + (long)s * k * NR;
-      const int nr = std::min(NR, n - s * NR);
-      for (int i = 0; i < tiles; i++) {
-        const int m0 = r0 + i * MR;
-        kern(taps, g.Ci, ptrs + (long)i * taps * MR, bs, y + (long)m0 * n + s * NR, n, bias != nullptr,
-             std::min(MR, r1 - m0), nr);
-      }
-    }
+    indirect_block(taps, g.Ci, ptrs, r1 - r0, bp, n, y + (long)r0 * n, n, bias != nullptr);
     // The residual goes onto the finished block while it is still in cache: (conv + bias) + residual, the same
     // float operations as a separate add, so the same bits.
     if (residual) {
@@ -123,8 +113,7 @@ void conv2d_input_grad(const float* dy, const float* w, float* dx, const ConvGeo
   const long img_in = (long)g.H * g.W * g.Ci;
   float* bt = thread_scratch(kPackB, packed_b_size(k, g.Co));
   pack_b_strips(bt, k, g.Co, PackBTransposed{w, g.Co});
-  const IndirectKernel kern = indirect_kernel();
-  const int strips = (k + NR - 1) / NR;
+  const int tiles = (hw + MR - 1) / MR;
   std::vector<float> zeros(g.Co, 0.f);
   pool().run(g.B, [&](int b, int) {
     float* dxb = dx + b * img_in;
@@ -132,14 +121,10 @@ void conv2d_input_grad(const float* dy, const float* w, float* dx, const ConvGeo
     if (hw == 0) return;
     float* cols = thread_scratch(kTile1, (size_t)hw * k);
     const float* dyb = dy + (long)b * hw * g.Co;
-    for (int m0 = 0; m0 < hw; m0 += MR) {
-      const int mr = std::min(MR, hw - m0);
-      const float* ptrs[MR];
-      for (int r = 0; r < MR; r++) ptrs[r] = r < mr ? dyb + (long)(m0 + r) * g.Co : zeros.data();
-      for (int s = 0; s < strips; s++)
-        kern(1, g.Co, ptrs, bt + (long)s * g.Co * NR, cols + (long)m0 * k + s * NR, k, false, mr,
-             std::min(NR, k - s * NR));
-    }
+    // One tap per tile: row r of tile i is dy's pixel i·MR + r (zeros past the image's last one).
+    const float** ptrs = reinterpret_cast<const float**>(thread_scratch(kTile0, (size_t)tiles * MR * 2));
+    for (int m = 0; m < tiles * MR; m++) ptrs[m] = m < hw ? dyb + (long)m * g.Co : zeros.data();
+    indirect_block(1, g.Co, ptrs, hw, bt, k, cols, k, false);
     for (int oh = 0; oh < g.Ho; oh++) {
       for (int ow = 0; ow < g.Wo; ow++) {
         const float* c = cols + ((long)oh * g.Wo + ow) * k;
@@ -176,17 +161,19 @@ void conv2d_filter_grad(const float* x, const float* dy, float* dw, float* db, c
   const size_t part = (size_t)co * k;
   float* partial = thread_scratch(kTile2, part * groups);
   float* dbp = thread_scratch(kTile3, (size_t)co * groups);
-  const OuterKernel kern = outer_kernel();
   const int hw = g.Ho * g.Wo;
-  // Each (chunk, tap) slice of x is copied into rows of ldx floats: 64-byte aligned, zero past Ci.
-  const int ldx = (g.Ci + NR - 1) / NR * NR;
+  // Both operands are packed per chunk, so the micro-kernels read them strictly in sequence: dy's chunk once, as
+  // MR-channel panels [len][MR] (the A side, rows = output channels); each tap's slice of x as NR-channel strips
+  // [len][NR] (the B side, zero past Ci).
+  const int xstrips = (g.Ci + NR - 1) / NR;
+  const int copanels = (co + MR - 1) / MR;
   pool().run(groups, [&](int gi, int) {
     const int c0 = (int)((long)chunks * gi / groups), c1 = (int)((long)chunks * (gi + 1) / groups);
     float* pg = partial + gi * part;
     float* dbg = dbp + (long)gi * co;
     for (int j = 0; j < co; j++) dbg[j] = 0.f;
-    float* xs = thread_scratch(kTile1, (size_t)kChunk * ldx);
-    if (ldx != g.Ci) std::memset(xs, 0, (size_t)kChunk * ldx * sizeof(float));
+    float* xs = thread_scratch(kTile1, (size_t)kChunk * xstrips * NR);
+    float* dys = thread_scratch(kPackA, (size_t)kChunk * copanels * MR);
     int ih0[kChunk], iw0[kChunk];
     const float* xb[kChunk];
     for (int ch = c0; ch < c1; ch++) {
@@ -201,24 +188,33 @@ void conv2d_filter_grad(const float* x, const float* dy, float* dw, float* db, c
       }
       const float* dyc = dy + (long)p0 * co;
       const bool acc = ch > c0;
+      const PackATransposed dyt{dyc, co};  // element (channel o, position p) at dyc[p·co + o]
+      for (int o0 = 0; o0 < co; o0 += MR) dyt(dys + (long)o0 * len, o0, std::min(MR, co - o0), 0, len);
+      const PackedB xsb{xs, g.Ci, len, xstrips};
       for (int kh = 0; kh < g.KH; kh++) {
         for (int kw = 0; kw < g.KW; kw++) {
           const int t = kh * g.KW + kw;
           for (int i = 0; i < len; i++) {
             const int ih = ih0[i] + kh, iw = iw0[i] + kw;
-            float* dst = xs + (long)i * ldx;
-            if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W)
-              std::memcpy(dst, xb[i] + ((long)ih * g.W + iw) * g.Ci, g.Ci * sizeof(float));
-            else
-              std::memset(dst, 0, g.Ci * sizeof(float));
+            const bool inside = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
+            const float* src = inside ? xb[i] + ((long)ih * g.W + iw) * g.Ci : nullptr;
+            // Whole strips as fixed-size 64-byte copies (inlined as vector moves), then the partial last one.
+            const int full = g.Ci / NR;
+            float* dst = xs + (long)i * NR;
+            const long step = (long)len * NR;
+            if (src) {
+              for (int s = 0; s < full; s++, dst += step) std::memcpy(dst, src + s * NR, NR * sizeof(float));
+            } else {
+              for (int s = 0; s < full; s++, dst += step) std::memset(dst, 0, NR * sizeof(float));
+            }
+            if (full < xstrips) {
+              const int rest = g.Ci - full * NR;
+              for (int j = 0; j < NR; j++) dst[j] = src && j < rest ? src[full * NR + j] : 0.f;
+            }
           }
-          // One 16-channel column slice of the copy stays in L1 while every block of 6 output channels uses it.
-          for (int ci0 = 0; ci0 < g.Ci; ci0 += NR) {
-            const int nr = std::min(NR, g.Ci - ci0);
-            for (int o0 = 0; o0 < co; o0 += MR)
-              kern(len, dyc + o0, co, xs + ci0, ldx, pg + (long)o0 * k + t * g.Ci + ci0, k, acc, std::min(MR, co - o0),
-                   nr);
-          }
+          // dWᵀ[:, tap t] (+)= dy[chunk]ᵀ · x[chunk, tap]: rows = output channels, columns = this tap's input
+          // channels; per element Σ_p in position order, as every kernel here.
+          micro_block(len, dys, co, xsb, 0, pg + (long)t * g.Ci, k, acc);
         }
       }
       for (int i = 0; i < len; i++) {

@@ -140,23 +140,6 @@ static void indirect_generic(int taps, int klen, const float* const* ptrs, const
   store_tile(&acc[0][0], c, ldc, accumulate, mr, nr);
 }
 
-static void outer_generic(int np, const float* a, long lda, const float* b, long ldb, float* c, long ldc,
-                          bool accumulate, int mr, int nr) {
-  for (int r = 0; r < mr; r++) {
-    float acc[NR] = {0};
-    for (int p = 0; p < np; p++) {
-      const float av = a[p * lda + r];
-      const float* bp = b + p * ldb;
-      for (int j = 0; j < NR; j++) acc[j] += av * bp[j];
-    }
-    float* cr = c + r * ldc;
-    if (accumulate)
-      for (int j = 0; j < nr; j++) cr[j] += acc[j];
-    else
-      for (int j = 0; j < nr; j++) cr[j] = acc[j];
-  }
-}
-
 #if IDDPM_X86
 IDDPM_AVX2_TARGET
 static void store_acc_avx2(const __m256* v, float* c, long ldc, bool accumulate, int mr, int nr) {
@@ -232,27 +215,6 @@ static void indirect_avx2(int taps, int klen, const float* const* ptrs, const fl
   IDDPM_STORE_ACC
 }
 
-IDDPM_AVX2_TARGET
-static void outer_avx2(int np, const float* a, long lda, const float* b, long ldb, float* c, long ldc,
-                       bool accumulate, int mr, int nr) {
-  IDDPM_ZERO_ACC
-  // Rows past mr repeat row mr−1 (discarded): no reads past the valid columns of a.
-  const int r1 = mr > 1 ? 1 : 0, r2 = mr > 2 ? 2 : mr - 1, r3 = mr > 3 ? 3 : mr - 1, r4 = mr > 4 ? 4 : mr - 1,
-            r5 = mr > 5 ? 5 : mr - 1;
-  for (int p = 0; p < np; p++) {
-    const float* ap = a + p * lda;
-    const __m256 b0 = _mm256_load_ps(b);
-    const __m256 b1 = _mm256_load_ps(b + 8);
-    b += ldb;
-    IDDPM_FMA_ROW(0, _mm256_broadcast_ss(ap))
-    IDDPM_FMA_ROW(1, _mm256_broadcast_ss(ap + r1))
-    IDDPM_FMA_ROW(2, _mm256_broadcast_ss(ap + r2))
-    IDDPM_FMA_ROW(3, _mm256_broadcast_ss(ap + r3))
-    IDDPM_FMA_ROW(4, _mm256_broadcast_ss(ap + r4))
-    IDDPM_FMA_ROW(5, _mm256_broadcast_ss(ap + r5))
-  }
-  IDDPM_STORE_ACC
-}
 #undef IDDPM_FMA_ROW
 #undef IDDPM_ZERO_ACC
 #undef IDDPM_STORE_ACC
@@ -265,18 +227,67 @@ IndirectKernel indirect_kernel() {
   return indirect_generic;
 }
 
-OuterKernel outer_kernel() {
-#if IDDPM_X86
-  if (use_avx2()) return outer_avx2;
-#endif
-  return outer_generic;
-}
-
 MicroKernel micro_kernel() {
 #if IDDPM_X86
   if (use_avx2()) return micro_avx2;
 #endif
   return micro_generic;
+}
+
+void indirect_block(int taps, int klen, const float* const* ptrs, int rows, const float* b, int n, float* c,
+                    long ldc, bool accumulate) {
+  const int tiles = (rows + MR - 1) / MR;
+  const int strips = (n + NR - 1) / NR;
+  const long k = (long)taps * klen;
+  const long table = (long)taps * MR;  // pointers per tile
+  if (use_avx512()) {
+    // Two strips outer (their 2·K·NR floats stay in L2 while the tiles stream), two tiles inner.
+    for (int s = 0; s < strips; s += 2) {
+      const int vecs = s + 1 < strips ? 2 : 1;
+      const float* b0 = b + s * k * NR;
+      const int nr = std::min(vecs * NR, n - s * NR);
+      for (int i = 0; i < tiles; i += 2) {
+        const int tl = i + 1 < tiles ? 2 : 1;
+        indirect_avx512(tl, vecs, taps, klen, ptrs + i * table, tl == 2 ? ptrs + (i + 1) * table : nullptr, b0,
+                        vecs == 2 ? b0 + k * NR : nullptr, c + (long)i * MR * ldc + s * NR, ldc, accumulate,
+                        std::min(tl * MR, rows - i * MR), nr);
+      }
+    }
+    return;
+  }
+  const IndirectKernel kern = indirect_kernel();
+  for (int s = 0; s < strips; s++) {
+    const float* bs = b + s * k * NR;
+    const int nr = std::min(NR, n - s * NR);
+    for (int i = 0; i < tiles; i++)
+      kern(taps, klen, ptrs + i * table, bs, c + (long)i * MR * ldc + s * NR, ldc, accumulate,
+           std::min(MR, rows - i * MR), nr);
+  }
+}
+
+void micro_block(int kc, const float* a, int mc, const PackedB& B, int pc, float* c, long ldc, bool accumulate) {
+  const int n = B.n;
+  if (use_avx512()) {
+    for (int jr = 0; jr < n; jr += 2 * NR) {
+      const int vecs = jr + NR < n ? 2 : 1;
+      const float* b0 = B.strip(pc, jr);
+      const int nr = std::min(vecs * NR, n - jr);
+      for (int ir = 0; ir < mc; ir += 2 * MR) {
+        const int tl = ir + MR < mc ? 2 : 1;
+        micro_avx512(tl, vecs, kc, a + (long)ir * kc, a + (long)(ir + MR) * kc, b0,
+                     vecs == 2 ? B.strip(pc, jr + NR) : nullptr, c + (long)ir * ldc + jr, ldc, accumulate,
+                     std::min(tl * MR, mc - ir), nr);
+      }
+    }
+    return;
+  }
+  const MicroKernel kern = micro_kernel();
+  for (int jr = 0; jr < n; jr += NR) {
+    const float* bs = B.strip(pc, jr);
+    const int nr = std::min(NR, n - jr);
+    for (int ir = 0; ir < mc; ir += MR)
+      kern(kc, a + (long)ir * kc, bs, c + (long)ir * ldc + jr, ldc, accumulate, std::min(MR, mc - ir), nr);
+  }
 }
 
 int row_task_size(int m, long work_per_row) {

@@ -29,11 +29,30 @@ using IndirectKernel = void (*)(int taps, int klen, const float* const* ptrs, co
                                 bool accumulate, int mr, int nr);
 IndirectKernel indirect_kernel();
 
-// Filter-gradient micro-kernel: c[r, j] (+)= Σ_p a[p·lda + r] · b[p·ldb + j] over p < np (a: dy rows, read for
-// r < mr only; b: rows of NR readable floats, 32-byte aligned, zero past the valid columns; c written for j < nr).
-using OuterKernel = void (*)(int np, const float* a, long lda, const float* b, long ldb, float* c, long ldc,
-                             bool accumulate, int mr, int nr);
-OuterKernel outer_kernel();
+
+// ---- Blocks of tiles: every micro-kernel call of a block goes through these, which pick the widest kernels the
+// CPU runs. With AVX-512 a call computes up to 12×32 of C (two MR-row tiles × two NR-column strips, 24 zmm
+// accumulators) instead of 6×16, so each A value broadcast and each B row loaded serves twice the FMAs. Every
+// element of C still gets the same FMAs in the same order (Σ over K from zero, then one add into C when
+// accumulating), so the AVX-512 and AVX2 kernels give the same bits.
+
+// Indirect kernel over the `rows` rows of a block: tile i (rows i·MR ..) has its pointer table at ptrs + i·taps·MR
+// (rows past the valid ones point at zeros or repeat a valid row); b holds ceil(n/NR) strips of [taps·klen][NR].
+void indirect_block(int taps, int klen, const float* const* ptrs, int rows, const float* b, int n, float* c,
+                    long ldc, bool accumulate);
+
+struct PackedB;
+
+// Packed kernel over mc rows (panels of [kc][MR] at a + i·MR·kc) × all n columns of B's KC block pc.
+void micro_block(int kc, const float* a, int mc, const PackedB& B, int pc, float* c, long ldc,
+                 bool accumulate);
+
+// The AVX-512 kernels (gemm_avx512.cc), for the blocks above: `tiles` MR-row tiles (1 or 2) × `vecs` NR-column
+// strips (1 or 2); mr ≤ tiles·MR valid rows, nr ≤ vecs·NR valid columns.
+void indirect_avx512(int tiles, int vecs, int taps, int klen, const float* const* ptrs0, const float* const* ptrs1,
+                     const float* b0, const float* b1, float* c, long ldc, bool accumulate, int mr, int nr);
+void micro_avx512(int tiles, int vecs, int kc, const float* a0, const float* a1, const float* b0, const float* b1,
+                  float* c, long ldc, bool accumulate, int mr, int nr);
 
 // ---- Packing functors: pack(dst, start, count, p0, kc) writes kc×MR (A) or kc×NR (B), zero-padding past count.
 
@@ -59,6 +78,10 @@ struct PackATransposed {
     for (int p = 0; p < kc; p++) {
       const float* src = a + (long)(p0 + p) * lda + i0;
       float* d = dst + p * MR;
+      if (mr == MR) {  // a fixed-size copy: inlined as vector moves
+        std::memcpy(d, src, MR * sizeof(float));
+        continue;
+      }
       int r = 0;
       for (; r < mr; r++) d[r] = src[r];
       for (; r < MR; r++) d[r] = 0.f;
@@ -127,7 +150,6 @@ void pack_b(PackedB& out, float* buf, int n, int k, const PB& pb) {
 // Rows [m0, m1) of C (row stride ldc) (+)= A·B with B pre-packed. Single-threaded; uses this thread's scratch.
 template <class PA>
 void gemm_rows(int m0, int m1, const PA& pa, const PackedB& B, float* c, long ldc, bool accumulate) {
-  MicroKernel kern = micro_kernel();
   const int n = B.n, k = B.k;
   float* abuf = thread_scratch(kPackA, (size_t)MC * KC);
   if (k == 0) {
@@ -141,12 +163,7 @@ void gemm_rows(int m0, int m1, const PA& pa, const PackedB& B, float* c, long ld
     for (int ic = m0; ic < m1; ic += MC) {
       const int mc = std::min(MC, m1 - ic);
       for (int ir = 0; ir < mc; ir += MR) pa(abuf + (long)ir * kc, ic + ir, std::min(MR, mc - ir), pc, kc);
-      for (int jr = 0; jr < n; jr += NR) {
-        const float* bs = B.strip(pc, jr);
-        const int nr = std::min(NR, n - jr);
-        for (int ir = 0; ir < mc; ir += MR)
-          kern(kc, abuf + (long)ir * kc, bs, c + (long)(ic + ir) * ldc + jr, ldc, acc, std::min(MR, mc - ir), nr);
-      }
+      micro_block(kc, abuf, mc, B, pc, c + (long)ic * ldc, ldc, acc);
     }
   }
 }

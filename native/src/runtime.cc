@@ -40,6 +40,33 @@ bool use_avx2() {
 
 void set_use_avx2(bool on) { g_use_avx2.store(on && cpu_has_avx2_fma() ? 1 : 0); }
 
+bool cpu_has_avx512f() {
+#if IDDPM_X86
+  // __builtin_cpu_supports checks the CPUID bit and that the OS saves the zmm state (XGETBV), as for AVX2.
+  static const bool ok = [] {
+    __builtin_cpu_init();
+    return cpu_has_avx2_fma() && __builtin_cpu_supports("avx512f");
+  }();
+  return ok;
+#else
+  return false;
+#endif
+}
+
+static std::atomic<int> g_use_avx512{-1};
+
+bool use_avx512() {
+  int v = g_use_avx512.load(std::memory_order_relaxed);
+  if (v < 0) {
+    const char* off = std::getenv("IDDPM_NO_AVX512");
+    v = (cpu_has_avx512f() && !(off && *off && std::strcmp(off, "0") != 0)) ? 1 : 0;
+    g_use_avx512.store(v);
+  }
+  return v == 1 && use_avx2();
+}
+
+void set_use_avx512(bool on) { g_use_avx512.store(on && cpu_has_avx512f() ? 1 : 0); }
+
 float* thread_scratch(ScratchSlot slot, size_t n) {
   thread_local Scratch bufs[kSlotCount];
   return bufs[slot].get(n);

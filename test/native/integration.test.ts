@@ -199,7 +199,7 @@ describe('loading the native kernels', () => {
 
   it.skipIf(!addon)('the backend report says what runs: "native kernels: N threads, AVX2" or why not', async () => {
     const report = await selectBackend('cpu');
-    expect(report.native).toMatch(/^native kernels: \d+ threads?, (AVX2|portable kernels)/);
+    expect(report.native).toMatch(/^native kernels: \d+ threads?, (AVX-512|AVX2|portable kernels)/);
     expect(describeBackend(report)).toContain(`; ${report.native}`);
     setNativeKernels(false);
     try {

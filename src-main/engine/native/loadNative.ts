@@ -7,7 +7,8 @@
  * `reason` says why, and the ops run on tfjs's kernels. Loaded once per process; the result is cached.
  *
  * Environment: IDDPM_NATIVE=0 disables the addon; IDDPM_NATIVE_PATH points at another iddpm_native.node;
- * IDDPM_THREADS sets the thread count (default: the physical cores); IDDPM_NO_AVX2=1 forces the portable kernels.
+ * IDDPM_THREADS sets the thread count (default: the physical cores); IDDPM_NO_AVX2=1 forces the portable kernels;
+ * IDDPM_NO_AVX512=1 the AVX2 ones on a CPU with AVX-512 (the same bits, slower).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -22,6 +23,11 @@ export interface NativeInfo {
   avx2: boolean;
   /** Whether the CPU has AVX2 and FMA. */
   cpuAvx2: boolean;
+  /** Whether the AVX-512 kernels run (12×32 tiles; the same bits as AVX2). Absent in a build from before them. */
+  avx512?: boolean;
+  /** Whether the CPU has AVX-512F. */
+  cpuAvx512?: boolean;
+  /** The micro-kernel in use, e.g. "avx512 12x32", "avx2+fma 6x16" or "portable 6x16". */
   microKernel: string;
   /** Interface version of the addon; a mismatch means a stale build. */
   abi: number;
@@ -38,6 +44,8 @@ export interface NativeAddon {
   info(): NativeInfo;
   setThreads(threads: number): number;
   setAvx2(on: boolean): boolean;
+  /** Use the AVX-512 kernels (when the CPU has them) or the AVX2 ones; returns the state. Optional as adamwStep. */
+  setAvx512?(on: boolean): boolean;
   matmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean, accumulate: boolean, bias?: Float32Array | null): void;
   sumRows(a: Float32Array, out: Float32Array, rows: number, cols: number): void;
   conv2dForward(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, ...dims: ConvDims): void;
@@ -102,7 +110,16 @@ export function nativeCandidates(env: NodeJS.ProcessEnv = process.env): string[]
 }
 
 export function describeThreads(info: NativeInfo): string {
-  return `${info.threads} thread${info.threads === 1 ? '' : 's'}, ${info.avx2 ? 'AVX2' : info.cpuAvx2 ? 'portable kernels (AVX2 off by IDDPM_NO_AVX2)' : 'portable kernels (no AVX2)'}`;
+  const simd = info.avx512
+    ? 'AVX-512'
+    : info.avx2
+      ? info.cpuAvx512
+        ? 'AVX2 (AVX-512 off by IDDPM_NO_AVX512)'
+        : 'AVX2'
+      : info.cpuAvx2
+        ? 'portable kernels (AVX2 off by IDDPM_NO_AVX2)'
+        : 'portable kernels (no AVX2)';
+  return `${info.threads} thread${info.threads === 1 ? '' : 's'}, ${simd}`;
 }
 
 /** Load (once per process) and return the addon, or null with the reason. A non-default `env` is never cached. */

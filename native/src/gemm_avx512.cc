@@ -1,0 +1,143 @@
+// AVX-512 micro-kernels: the tiles of gemm.cc's 6×16 kernels, two rows of tiles by two strips at once (up to
+// 12×32 of C in 24 zmm accumulators). Each element of C gets exactly the FMAs of the 6×16 kernels, in the same
+// order, so the results are the same bits; only the number of elements per instruction changes.
+//
+// Templates on the tile counts keep every accumulator in a register (the loops over ROWS and VECS are unrolled at
+// compile time). Partial tiles use masked loads and stores: nothing past the valid rows or columns is written.
+#include "gemm.h"
+
+#if IDDPM_X86
+#include <immintrin.h>
+#endif
+
+namespace iddpm {
+
+#if IDDPM_X86
+
+namespace {
+
+// Lanes of vector v (0 or 1) that hold one of the nr valid columns.
+inline __mmask16 column_mask(int nr, int v) {
+  const int cnt = nr - v * NR;
+  return cnt >= NR ? (__mmask16)0xFFFF : cnt <= 0 ? (__mmask16)0 : (__mmask16)((1u << cnt) - 1);
+}
+
+// c[r, 0 .. nr) (+)= s[r] for r < mr.
+template <int ROWS, int VECS>
+IDDPM_AVX512_TARGET inline void store_rows(const __m512 (&s)[ROWS][VECS], float* c, long ldc, bool accumulate,
+                                           int mr, int nr) {
+  if (mr == ROWS && nr == VECS * NR) {
+#pragma GCC unroll 12
+    for (int r = 0; r < ROWS; r++) {
+      float* cr = c + r * ldc;
+#pragma GCC unroll 2
+      for (int v = 0; v < VECS; v++) {
+        __m512 x = s[r][v];
+        if (accumulate) x = _mm512_add_ps(x, _mm512_loadu_ps(cr + v * NR));
+        _mm512_storeu_ps(cr + v * NR, x);
+      }
+    }
+    return;
+  }
+  __mmask16 masks[VECS];
+  for (int v = 0; v < VECS; v++) masks[v] = column_mask(nr, v);
+#pragma GCC unroll 12
+  for (int r = 0; r < ROWS; r++) {
+    if (r >= mr) break;
+    float* cr = c + r * ldc;
+#pragma GCC unroll 2
+    for (int v = 0; v < VECS; v++) {
+      __m512 x = s[r][v];
+      if (accumulate) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(masks[v], cr + v * NR));
+      _mm512_mask_storeu_ps(cr + v * NR, masks[v], x);
+    }
+  }
+}
+
+// ROWS = 6·tiles rows read through pointer tables; VECS strips of packed B ([taps·klen][NR] each).
+template <int ROWS, int VECS>
+IDDPM_AVX512_TARGET void indirect_k(int taps, int klen, const float* const* ptrs0, const float* const* ptrs1,
+                                    const float* b0, const float* b1, float* c, long ldc, bool accumulate, int mr,
+                                    int nr) {
+  __m512 s[ROWS][VECS];
+#pragma GCC unroll 12
+  for (int r = 0; r < ROWS; r++)
+#pragma GCC unroll 2
+    for (int v = 0; v < VECS; v++) s[r][v] = _mm512_setzero_ps();
+  for (int t = 0; t < taps; t++) {
+    const float* a[ROWS];
+#pragma GCC unroll 12
+    for (int r = 0; r < ROWS; r++) a[r] = r < MR ? ptrs0[t * MR + r] : ptrs1[t * MR + r - MR];
+    const float* bt0 = b0 + (long)t * klen * NR;
+    const float* bt1 = VECS == 2 ? b1 + (long)t * klen * NR : nullptr;
+    for (int q = 0; q < klen; q++) {
+      __m512 bv[VECS];
+      bv[0] = _mm512_load_ps(bt0 + q * NR);
+      if (VECS == 2) bv[VECS - 1] = _mm512_load_ps(bt1 + q * NR);
+#pragma GCC unroll 12
+      for (int r = 0; r < ROWS; r++) {
+        const __m512 av = _mm512_set1_ps(a[r][q]);
+#pragma GCC unroll 2
+        for (int v = 0; v < VECS; v++) s[r][v] = _mm512_fmadd_ps(av, bv[v], s[r][v]);
+      }
+    }
+  }
+  store_rows<ROWS, VECS>(s, c, ldc, accumulate, mr, nr);
+}
+
+// Packed A panels ([kc][MR] each, the second for rows 6..11) × VECS packed B strips ([kc][NR] each).
+template <int ROWS, int VECS>
+IDDPM_AVX512_TARGET void micro_k(int kc, const float* a0, const float* a1, const float* b0, const float* b1, float* c,
+                                 long ldc, bool accumulate, int mr, int nr) {
+  __m512 s[ROWS][VECS];
+#pragma GCC unroll 12
+  for (int r = 0; r < ROWS; r++)
+#pragma GCC unroll 2
+    for (int v = 0; v < VECS; v++) s[r][v] = _mm512_setzero_ps();
+  for (int p = 0; p < kc; p++) {
+    __m512 bv[VECS];
+    bv[0] = _mm512_load_ps(b0 + p * NR);
+    if (VECS == 2) bv[VECS - 1] = _mm512_load_ps(b1 + p * NR);
+#pragma GCC unroll 12
+    for (int r = 0; r < ROWS; r++) {
+      const __m512 av = _mm512_set1_ps(r < MR ? a0[p * MR + r] : a1[p * MR + r - MR]);
+#pragma GCC unroll 2
+      for (int v = 0; v < VECS; v++) s[r][v] = _mm512_fmadd_ps(av, bv[v], s[r][v]);
+    }
+  }
+  store_rows<ROWS, VECS>(s, c, ldc, accumulate, mr, nr);
+}
+
+}  // namespace
+
+void indirect_avx512(int tiles, int vecs, int taps, int klen, const float* const* ptrs0, const float* const* ptrs1,
+                     const float* b0, const float* b1, float* c, long ldc, bool accumulate, int mr, int nr) {
+  if (tiles == 2) {
+    if (vecs == 2) return indirect_k<12, 2>(taps, klen, ptrs0, ptrs1, b0, b1, c, ldc, accumulate, mr, nr);
+    return indirect_k<12, 1>(taps, klen, ptrs0, ptrs1, b0, b1, c, ldc, accumulate, mr, nr);
+  }
+  if (vecs == 2) return indirect_k<6, 2>(taps, klen, ptrs0, ptrs1, b0, b1, c, ldc, accumulate, mr, nr);
+  indirect_k<6, 1>(taps, klen, ptrs0, ptrs1, b0, b1, c, ldc, accumulate, mr, nr);
+}
+
+void micro_avx512(int tiles, int vecs, int kc, const float* a0, const float* a1, const float* b0, const float* b1,
+                  float* c, long ldc, bool accumulate, int mr, int nr) {
+  if (tiles == 2) {
+    if (vecs == 2) return micro_k<12, 2>(kc, a0, a1, b0, b1, c, ldc, accumulate, mr, nr);
+    return micro_k<12, 1>(kc, a0, a1, b0, b1, c, ldc, accumulate, mr, nr);
+  }
+  if (vecs == 2) return micro_k<6, 2>(kc, a0, a1, b0, b1, c, ldc, accumulate, mr, nr);
+  micro_k<6, 1>(kc, a0, a1, b0, b1, c, ldc, accumulate, mr, nr);
+}
+
+#else
+
+// Never called on a build without the x86 kernels (use_avx512() is false there).
+void indirect_avx512(int, int, int, int, const float* const*, const float* const*, const float*, const float*, float*,
+                     long, bool, int, int) {}
+void micro_avx512(int, int, int, const float*, const float*, const float*, const float*, float*, long, bool, int,
+                  int) {}
+
+#endif
+
+}  // namespace iddpm
