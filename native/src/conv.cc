@@ -72,10 +72,7 @@ static void conv_forward(const float* x, const float* w, const float* bias, cons
       const int m0 = r0 + i * MR;
       tile_pointers(x, zeros.data(), g, m0, std::min(MR, r1 - m0), ptrs + (long)i * taps * MR);
     }
-    if (bias) {
-      for (int i = r0; i < r1; i++) std::memcpy(y + (long)i * n, bias, n * sizeof(float));
-    }
-    indirect_block(taps, g.Ci, ptrs, r1 - r0, bp, n, y + (long)r0 * n, n, bias != nullptr);
+    indirect_block(taps, g.Ci, ptrs, r1 - r0, bp, n, y + (long)r0 * n, n, false, bias);
     // The residual goes onto the finished block while it is still in cache: (conv + bias) + residual, the same
     // float operations as a separate add, so the same bits.
     if (residual) {

@@ -235,7 +235,7 @@ MicroKernel micro_kernel() {
 }
 
 void indirect_block(int taps, int klen, const float* const* ptrs, int rows, const float* b, int n, float* c,
-                    long ldc, bool accumulate) {
+                    long ldc, bool accumulate, const float* bias) {
   const int tiles = (rows + MR - 1) / MR;
   const int strips = (n + NR - 1) / NR;
   const long k = (long)taps * klen;
@@ -250,10 +250,14 @@ void indirect_block(int taps, int klen, const float* const* ptrs, int rows, cons
         const int tl = i + 1 < tiles ? 2 : 1;
         indirect_avx512(tl, vecs, taps, klen, ptrs + i * table, tl == 2 ? ptrs + (i + 1) * table : nullptr, b0,
                         vecs == 2 ? b0 + k * NR : nullptr, c + (long)i * MR * ldc + s * NR, ldc, accumulate,
-                        std::min(tl * MR, rows - i * MR), nr);
+                        bias ? bias + s * NR : nullptr, std::min(tl * MR, rows - i * MR), nr);
       }
     }
     return;
+  }
+  if (bias) {
+    for (int i = 0; i < rows; i++) std::memcpy(c + (long)i * ldc, bias, n * sizeof(float));
+    accumulate = true;
   }
   const IndirectKernel kern = indirect_kernel();
   for (int s = 0; s < strips; s++) {

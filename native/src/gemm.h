@@ -38,8 +38,9 @@ IndirectKernel indirect_kernel();
 
 // Indirect kernel over the `rows` rows of a block: tile i (rows i·MR ..) has its pointer table at ptrs + i·taps·MR
 // (rows past the valid ones point at zeros or repeat a valid row); b holds ceil(n/NR) strips of [taps·klen][NR].
+// With `bias` ([n]), c = bias + the sums (c's old values unused; `accumulate` must be false).
 void indirect_block(int taps, int klen, const float* const* ptrs, int rows, const float* b, int n, float* c,
-                    long ldc, bool accumulate);
+                    long ldc, bool accumulate, const float* bias = nullptr);
 
 struct PackedB;
 
@@ -49,8 +50,10 @@ void micro_block(int kc, const float* a, int mc, const PackedB& B, int pc, float
 
 // The AVX-512 kernels (gemm_avx512.cc), for the blocks above: `tiles` MR-row tiles (1 or 2) × `vecs` NR-column
 // strips (1 or 2); mr ≤ tiles·MR valid rows, nr ≤ vecs·NR valid columns.
+// With `bias` (this call's first column's), c = sums + bias (the AVX2 path's C filled with the bias, then added to).
 void indirect_avx512(int tiles, int vecs, int taps, int klen, const float* const* ptrs0, const float* const* ptrs1,
-                     const float* b0, const float* b1, float* c, long ldc, bool accumulate, int mr, int nr);
+                     const float* b0, const float* b1, float* c, long ldc, bool accumulate, const float* bias, int mr,
+                     int nr);
 void micro_avx512(int tiles, int vecs, int kc, const float* a0, const float* a1, const float* b0, const float* b1,
                   float* c, long ldc, bool accumulate, int mr, int nr);
 

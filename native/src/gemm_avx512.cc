@@ -54,11 +54,31 @@ IDDPM_AVX512_TARGET inline void store_rows(const __m512 (&s)[ROWS][VECS], float*
   }
 }
 
+// c[r, 0 .. nr) = s[r] + bias[0 .. nr) for r < mr: the same float addition as adding the sums to a C that holds
+// the bias (the AVX2 path), without writing C twice.
+template <int ROWS, int VECS>
+IDDPM_AVX512_TARGET inline void store_rows_bias(const __m512 (&s)[ROWS][VECS], const float* bias, float* c, long ldc,
+                                                int mr, int nr) {
+  __mmask16 masks[VECS];
+  __m512 bv[VECS];
+  for (int v = 0; v < VECS; v++) {
+    masks[v] = column_mask(nr, v);
+    bv[v] = _mm512_maskz_loadu_ps(masks[v], bias + v * NR);
+  }
+#pragma GCC unroll 12
+  for (int r = 0; r < ROWS; r++) {
+    if (r >= mr) break;
+    float* cr = c + r * ldc;
+#pragma GCC unroll 2
+    for (int v = 0; v < VECS; v++) _mm512_mask_storeu_ps(cr + v * NR, masks[v], _mm512_add_ps(s[r][v], bv[v]));
+  }
+}
+
 // ROWS = 6·tiles rows read through pointer tables; VECS strips of packed B ([taps·klen][NR] each).
 template <int ROWS, int VECS>
 IDDPM_AVX512_TARGET void indirect_k(int taps, int klen, const float* const* ptrs0, const float* const* ptrs1,
-                                    const float* b0, const float* b1, float* c, long ldc, bool accumulate, int mr,
-                                    int nr) {
+                                    const float* b0, const float* b1, float* c, long ldc, bool accumulate,
+                                    const float* bias, int mr, int nr) {
   __m512 s[ROWS][VECS];
 #pragma GCC unroll 12
   for (int r = 0; r < ROWS; r++)
@@ -82,6 +102,7 @@ IDDPM_AVX512_TARGET void indirect_k(int taps, int klen, const float* const* ptrs
       }
     }
   }
+  if (bias) return store_rows_bias<ROWS, VECS>(s, bias, c, ldc, mr, nr);
   store_rows<ROWS, VECS>(s, c, ldc, accumulate, mr, nr);
 }
 
@@ -111,13 +132,14 @@ IDDPM_AVX512_TARGET void micro_k(int kc, const float* a0, const float* a1, const
 }  // namespace
 
 void indirect_avx512(int tiles, int vecs, int taps, int klen, const float* const* ptrs0, const float* const* ptrs1,
-                     const float* b0, const float* b1, float* c, long ldc, bool accumulate, int mr, int nr) {
+                     const float* b0, const float* b1, float* c, long ldc, bool accumulate, const float* bias, int mr,
+                     int nr) {
   if (tiles == 2) {
-    if (vecs == 2) return indirect_k<12, 2>(taps, klen, ptrs0, ptrs1, b0, b1, c, ldc, accumulate, mr, nr);
-    return indirect_k<12, 1>(taps, klen, ptrs0, ptrs1, b0, b1, c, ldc, accumulate, mr, nr);
+    if (vecs == 2) return indirect_k<12, 2>(taps, klen, ptrs0, ptrs1, b0, b1, c, ldc, accumulate, bias, mr, nr);
+    return indirect_k<12, 1>(taps, klen, ptrs0, ptrs1, b0, b1, c, ldc, accumulate, bias, mr, nr);
   }
-  if (vecs == 2) return indirect_k<6, 2>(taps, klen, ptrs0, ptrs1, b0, b1, c, ldc, accumulate, mr, nr);
-  indirect_k<6, 1>(taps, klen, ptrs0, ptrs1, b0, b1, c, ldc, accumulate, mr, nr);
+  if (vecs == 2) return indirect_k<6, 2>(taps, klen, ptrs0, ptrs1, b0, b1, c, ldc, accumulate, bias, mr, nr);
+  indirect_k<6, 1>(taps, klen, ptrs0, ptrs1, b0, b1, c, ldc, accumulate, bias, mr, nr);
 }
 
 void micro_avx512(int tiles, int vecs, int kc, const float* a0, const float* a1, const float* b0, const float* b1,
@@ -134,7 +156,7 @@ void micro_avx512(int tiles, int vecs, int kc, const float* a0, const float* a1,
 
 // Never called on a build without the x86 kernels (use_avx512() is false there).
 void indirect_avx512(int, int, int, int, const float* const*, const float* const*, const float*, const float*, float*,
-                     long, bool, int, int) {}
+                     long, bool, const float*, int, int) {}
 void micro_avx512(int, int, int, const float*, const float*, const float*, const float*, float*, long, bool, int,
                   int) {}
 
