@@ -4,14 +4,16 @@
  * count in fresh child processes so the peak RSS is per config. Prints ours/reference ratios, GFLOP/s against
  * this machine's peak and the peak RSS of both sides.
  *
- * The pure parts (peak from /proc/cpuinfo, the reference's config table, the table, the message when PyTorch is
- * missing) are exported for test/bench/vsReference.test.ts; `runVsReference` does the processes.
+ * The pure parts (the peak from /proc/cpuinfo and the clock the native probe measured, the reference's config
+ * table, the table, the message when PyTorch is missing) are exported for test/bench/vsReference.test.ts;
+ * `runVsReference` does the processes.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadNative, type CpuProbe } from '../src-main/engine/native/loadNative';
 import type { TrainBenchConfig } from './train';
 
 /** Our bench config → the reference harness's config name. */
@@ -27,28 +29,63 @@ export const OPENBLAS_DIR = '/tmp/openblas/usr/lib/x86_64-linux-gnu/openblas-pth
 // ---------------------------------------------------------------------------------------------------------------
 // The machine's peak.
 
-export interface MachinePeak {
-  /** Physical cores (distinct physical id/core id pairs), else logical CPUs. */
-  cores: number;
-  /** fp32 flops per cycle per core: 8 lanes × 2 FMA units × 2 with AVX2+FMA. */
+/** The peak of one instruction set. */
+export interface SimdPeak {
+  /** fp32 flops per cycle per core, e.g. 32 = 8 lanes × 2 FMA units × 2 with AVX2+FMA. */
   flopsPerCycle: number;
+  /** How flopsPerCycle comes about. */
   simd: string;
-  mhz: number;
-  /** Where the clock came from, e.g. "lscpu CPU max MHz" or "/proc/cpuinfo cpu MHz (current clock)". */
-  clockSource: string;
   /** cores × flopsPerCycle × clock, GFLOP/s. */
   gflops: number;
   /** One core's peak, GFLOP/s (the peak at N threads is N × this, up to `cores`). */
   gflopsPerCore: number;
 }
 
+/** One core's FMA throughput as the native probe measured it (the sanity line under the peaks). */
+export interface MeasuredFma {
+  /** 256-bit FMAs: GFLOP/s (FMA/ns × 8 lanes × 2 flops) and FMA instructions per cycle of the clock. */
+  avx2GflopsPerCore: number | null;
+  avx2FmaPerCycle: number | null;
+  /** 512-bit FMAs (16 lanes); null without AVX-512F. */
+  avx512GflopsPerCore: number | null;
+  avx512FmaPerCycle: number | null;
+  fmaLatencyCycles: number | null;
+  /** Timed runs per measurement (the fastest counts). */
+  runs: number;
+}
+
+/** The machine's peak: the fields of SimdPeak are the issue's definition, cores × AVX2 FMA width × clock. */
+export interface MachinePeak extends SimdPeak {
+  /** Physical cores (distinct physical id/core id pairs), else logical CPUs. */
+  cores: number;
+  /** The clock the peaks use: the measured one when the probe ran, else the reported one. */
+  mhz: number;
+  /** Where it came from, e.g. "measured: …" or "/proc/cpuinfo cpu MHz (current clock)". */
+  clockSource: string;
+  /** What lscpu or /proc/cpuinfo report (null when nothing does), shown beside a measured clock. */
+  reportedMhz: number | null;
+  reportedClockSource: string | null;
+  /** The AVX-512 peak (16 lanes) when the flags list avx512f, else null. */
+  avx512: SimdPeak | null;
+  /** Null when the probe did not run (no addon, a portable build). */
+  measured: MeasuredFma | null;
+}
+
+/** The probe's clock method, for the table (native/src/probe.cc says why it is robust). */
+const MEASURED_CLOCK = 'measured with a dependent chain of integer adds, 1 cycle each';
+
 /**
- * Peak fp32 GFLOP/s from /proc/cpuinfo (and `lscpu` output when given): cores × SIMD width × FMA units × 2 × clock.
- * Assumes two FMA ports per core (every AVX2 Intel core since Haswell, AMD since Zen 2). The clock is lscpu's
- * "CPU max MHz" when it reports one, else the nominal "@ x.xGHz" of the model name, else the highest "cpu MHz"
- * line (the current clock; on a VM usually the host's nominal one).
+ * Peak fp32 GFLOP/s: cores × SIMD width × FMA units × 2 × clock, from /proc/cpuinfo (cores and flags), and the clock
+ * the native probe measured (`probe`, see CpuProbe); without a probe, the clock the machine reports: lscpu's "CPU max
+ * MHz", else the nominal "@ x.xGHz" of the model name, else the highest "cpu MHz" line (on a VM usually the host's
+ * nominal clock, below the turbo clock the cores run at).
+ *
+ * The AVX2 peak assumes two FMA ports per core (every AVX2 Intel core since Haswell, AMD since Zen 2). The AVX-512
+ * peak assumes two 512-bit FMA units unless the probe shows zmm FMAs at about half the ymm rate (one unit, as on
+ * Ice Lake client or Zen 4's double-pumped 256-bit units): a ratio of two throughputs measured alike, so load on the
+ * machine does not sway it.
  */
-export function machinePeak(cpuinfo: string, lscpu = ''): MachinePeak {
+export function machinePeak(cpuinfo: string, lscpu = '', probe: CpuProbe | null = null): MachinePeak {
   const blocks = cpuinfo.split(/\n\s*\n/).filter((b) => /^processor\s*:/m.test(b));
   const field = (b: string, name: string) => b.match(new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm'))?.[1]?.trim();
   const coreIds = new Set<string>();
@@ -71,28 +108,59 @@ export function machinePeak(cpuinfo: string, lscpu = ''): MachinePeak {
     flopsPerCycle = 4 * 2;
     simd = 'SSE: 4 fp32 lanes × (1 add + 1 mul)';
   }
-  let mhz = 0;
-  let clockSource = '';
+
+  let reportedMhz: number | null = null;
+  let reportedClockSource: string | null = null;
   const lsMax = lscpu.match(/^CPU max MHz:\s*([\d.]+)/m);
   if (lsMax && Number(lsMax[1]) > 0) {
-    mhz = Number(lsMax[1]);
-    clockSource = 'lscpu CPU max MHz';
+    reportedMhz = Number(lsMax[1]);
+    reportedClockSource = 'lscpu CPU max MHz';
   }
   const nominal = field(blocks[0] ?? '', 'model name')?.match(/@\s*([\d.]+)\s*GHz/i);
-  if (!mhz && nominal) {
-    mhz = Number(nominal[1]) * 1000;
-    clockSource = 'nominal clock in the /proc/cpuinfo model name';
+  if (!reportedMhz && nominal) {
+    reportedMhz = Number(nominal[1]) * 1000;
+    reportedClockSource = 'nominal clock in the /proc/cpuinfo model name';
   }
-  if (!mhz) {
+  if (!reportedMhz) {
     const cur = blocks.map((b) => Number(field(b, 'cpu MHz'))).filter((x) => x > 0);
     if (cur.length) {
-      mhz = Math.max(...cur);
-      clockSource = '/proc/cpuinfo cpu MHz (current clock)';
+      reportedMhz = Math.max(...cur);
+      reportedClockSource = '/proc/cpuinfo cpu MHz (current clock)';
     }
   }
-  if (!mhz) throw new Error('cannot tell the CPU clock: neither lscpu nor /proc/cpuinfo reports one');
-  const gflopsPerCore = (flopsPerCycle * mhz) / 1000;
-  return { cores, flopsPerCycle, simd, mhz, clockSource, gflops: cores * gflopsPerCore, gflopsPerCore };
+  const clockGHz = probe?.clockGHz ?? null;
+  const mhz = clockGHz !== null ? clockGHz * 1000 : reportedMhz;
+  if (!mhz) throw new Error('cannot tell the CPU clock: neither lscpu nor /proc/cpuinfo reports one, and the native probe did not measure it');
+  const clockSource = clockGHz !== null ? `${MEASURED_CLOCK}, fastest of ${probe!.runs} runs` : reportedClockSource!;
+  const ghz = mhz / 1000;
+
+  const measured: MeasuredFma | null =
+    probe && clockGHz !== null
+      ? {
+          avx2GflopsPerCore: probe.avx2FmaPerNs === null ? null : probe.avx2FmaPerNs * 8 * 2,
+          avx2FmaPerCycle: probe.avx2FmaPerNs === null ? null : probe.avx2FmaPerNs / clockGHz,
+          avx512GflopsPerCore: probe.avx512FmaPerNs === null ? null : probe.avx512FmaPerNs * 16 * 2,
+          avx512FmaPerCycle: probe.avx512FmaPerNs === null ? null : probe.avx512FmaPerNs / clockGHz,
+          fmaLatencyCycles: probe.fmaLatencyCycles,
+          runs: probe.runs,
+        }
+      : null;
+
+  let avx512: SimdPeak | null = null;
+  if (flags.has('avx512f')) {
+    const zmmOverYmm = probe?.avx512FmaPerNs && probe.avx2FmaPerNs ? probe.avx512FmaPerNs / probe.avx2FmaPerNs : null;
+    const units = zmmOverYmm !== null && zmmOverYmm < 0.75 ? 1 : 2;
+    const how = zmmOverYmm === null ? 'assumed' : `measured: zmm FMAs at ${zmmOverYmm.toFixed(2)}× the ymm rate`;
+    const perCycle = 16 * units * 2;
+    avx512 = {
+      flopsPerCycle: perCycle,
+      simd: `AVX-512 FMA: 16 fp32 lanes × ${units} FMA unit${units === 1 ? '' : 's'} (${how}) × 2 flops`,
+      gflops: cores * perCycle * ghz,
+      gflopsPerCore: perCycle * ghz,
+    };
+  }
+  const gflopsPerCore = flopsPerCycle * ghz;
+  return { cores, flopsPerCycle, simd, mhz, clockSource, reportedMhz, reportedClockSource, gflops: cores * gflopsPerCore, gflopsPerCore, avx512, measured };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -197,12 +265,31 @@ const fmt = (x: number | null | undefined, digits = 0) => (x === null || x === u
 const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? a / b : null);
 const gflops = (flops: number, ms: number | undefined) => (ms !== undefined && ms > 0 ? flops / (ms / 1000) / 1e9 : null);
 
+/** GFLOP/s of one measurement and its % of the peaks; the AVX-512 ones are null when the CPU has no AVX-512. */
+export interface Achieved {
+  gflops: number;
+  /** Of the AVX2 peak at the row's thread count / of the whole machine's AVX2 peak (the issue's definition). */
+  pctOfThreadPeak: number;
+  pctOfMachinePeak: number;
+  pctOfThreadPeakAvx512: number | null;
+  pctOfMachinePeakAvx512: number | null;
+}
+
 /** Ratios, GFLOP/s and % of peak of one row (for the table and --json). */
 export function rowSummary(r: VsRow, peak: MachinePeak) {
-  const threadPeak = peak.gflopsPerCore * Math.min(r.threads, peak.cores);
-  const g = (flops: number, ms: number | undefined) => {
+  const threads = Math.min(r.threads, peak.cores);
+  const threadPeak = peak.gflopsPerCore * threads;
+  const threadPeakAvx512 = peak.avx512 ? peak.avx512.gflopsPerCore * threads : null;
+  const g = (flops: number, ms: number | undefined): Achieved | null => {
     const v = gflops(flops, ms);
-    return v === null ? null : { gflops: v, pctOfThreadPeak: (100 * v) / threadPeak, pctOfMachinePeak: (100 * v) / peak.gflops };
+    if (v === null) return null;
+    return {
+      gflops: v,
+      pctOfThreadPeak: (100 * v) / threadPeak,
+      pctOfMachinePeak: (100 * v) / peak.gflops,
+      pctOfThreadPeakAvx512: threadPeakAvx512 === null ? null : (100 * v) / threadPeakAvx512,
+      pctOfMachinePeakAvx512: peak.avx512 ? (100 * v) / peak.avx512.gflops : null,
+    };
   };
   return {
     trainRatio: ratio(r.ours?.trainMs, r.reference?.trainMs),
@@ -213,18 +300,53 @@ export function rowSummary(r: VsRow, peak: MachinePeak) {
     oursSample: g(r.sampleFlops, r.ours?.sampleMs),
     refSample: g(r.sampleFlops, r.reference?.sampleMs),
     threadPeak,
+    threadPeakAvx512,
   };
 }
 
+/** The lines under the table that say how the peaks were computed, and what the probe measured. */
+export function peakLines(peak: MachinePeak): string[] {
+  const ghz = (mhz: number) => `${(mhz / 1000).toFixed(2)} GHz`;
+  const reported = peak.reportedMhz !== null ? `${ghz(peak.reportedMhz)} (${peak.reportedClockSource})` : 'no clock';
+  const out = [
+    peak.measured
+      ? `clock: ${ghz(peak.mhz)}, ${peak.clockSource}; the machine reports ${reported}.`
+      : `clock: ${ghz(peak.mhz)} (${peak.clockSource}), as the machine reports it (not measured: no native probe).`,
+    `peak: ${peak.cores} cores × ${peak.flopsPerCycle} flops/cycle (${peak.simd}) × ${ghz(peak.mhz)} = ` +
+      `${peak.gflops.toFixed(1)} GFLOP/s (${peak.gflopsPerCore.toFixed(1)} per thread); %peak is of the peak at the row's thread count` +
+      (peak.avx512 ? ', first against this AVX2 peak, then against the AVX-512 one.' : '.'),
+  ];
+  if (peak.avx512) {
+    out.push(
+      `AVX-512 peak: ${peak.cores} cores × ${peak.avx512.flopsPerCycle} flops/cycle (${peak.avx512.simd}) × ${ghz(peak.mhz)} = ` +
+        `${peak.avx512.gflops.toFixed(1)} GFLOP/s (${peak.avx512.gflopsPerCore.toFixed(1)} per thread).`,
+    );
+  }
+  const m = peak.measured;
+  if (m) {
+    const parts: string[] = [];
+    if (m.avx2GflopsPerCore !== null) parts.push(`AVX2 ${m.avx2GflopsPerCore.toFixed(1)} GFLOP/s (${fmt(m.avx2FmaPerCycle, 2)} FMA/cycle)`);
+    if (m.avx512GflopsPerCore !== null) parts.push(`AVX-512 ${m.avx512GflopsPerCore.toFixed(1)} GFLOP/s (${fmt(m.avx512FmaPerCycle, 2)} FMA/cycle)`);
+    if (m.fmaLatencyCycles !== null) parts.push(`FMA latency ${m.fmaLatencyCycles.toFixed(2)} cycles`);
+    if (parts.length) out.push(`measured FMA throughput of one core (12 independent accumulators, fastest of ${m.runs} runs): ${parts.join(', ')}.`);
+  }
+  return out;
+}
+
 export function formatTable(rows: VsRow[], peak: MachinePeak): string {
+  const pctHead = peak.avx512 ? '(%peak AVX2/AVX-512)' : '(%peak)';
   const head = [
-    'config', 'thr', 'train ours', 'train ref', 'ratio', 'GFLOP/s ours (%peak)', 'GFLOP/s ref (%peak)',
+    'config', 'thr', 'train ours', 'train ref', 'ratio', `GFLOP/s ours ${pctHead}`, `GFLOP/s ref ${pctHead}`,
     'sample ours', 'sample ref', 'ratio', 'RSS ours MB', 'RSS ref MB', 'ratio',
   ];
   const lines: string[][] = [head];
+  const gp = (x: Achieved | null) => {
+    if (!x) return '—';
+    const pct = `${x.pctOfThreadPeak.toFixed(0)}%${x.pctOfThreadPeakAvx512 === null ? '' : `/${x.pctOfThreadPeakAvx512.toFixed(0)}%`}`;
+    return `${x.gflops.toFixed(1)} (${pct})`;
+  };
   for (const r of rows) {
     const s = rowSummary(r, peak);
-    const gp = (x: { gflops: number; pctOfThreadPeak: number } | null) => (x ? `${x.gflops.toFixed(1)} (${x.pctOfThreadPeak.toFixed(0)}%)` : '—');
     lines.push([
       r.config, String(r.threads),
       `${fmt(r.ours?.trainMs)} ms`, `${fmt(r.reference?.trainMs)} ms`, `${fmt(s.trainRatio, 2)}×`,
@@ -238,9 +360,7 @@ export function formatTable(rows: VsRow[], peak: MachinePeak): string {
   out.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) for (const e of r.errors) out.push(`${r.config} at ${r.threads} thread(s): ${e}`);
   out.push(
-    `peak: ${peak.cores} cores × ${peak.flopsPerCycle} flops/cycle (${peak.simd}) × ${(peak.mhz / 1000).toFixed(2)} GHz ` +
-      `(${peak.clockSource}) = ${peak.gflops.toFixed(1)} GFLOP/s; %peak is of the peak at the row's thread count ` +
-      `(${peak.gflopsPerCore.toFixed(1)} GFLOP/s per thread).`,
+    ...peakLines(peak),
     'ratio = ours / reference (≤ 1 means ours is faster or smaller). Reference train = its training step + its EMA update ' +
       '(ours includes the EMA); reference sample = one UNet call at batch 64, ours = one ancestral step at batch 64 ' +
       '(the UNet call plus the diffusion arithmetic). RSS = peak resident memory of the process running that one config.',
@@ -250,6 +370,15 @@ export function formatTable(rows: VsRow[], peak: MachinePeak): string {
 
 // ---------------------------------------------------------------------------------------------------------------
 // The processes.
+
+/** The native probe of this core (~50 ms, before any child runs), or why there is none. */
+function probeCpu(): { probe: CpuProbe | null; reason: string } {
+  const native = loadNative();
+  if (!native.addon) return { probe: null, reason: `no native addon (${native.reason})` };
+  if (!native.addon.probeCpu) return { probe: null, reason: 'the native addon predates probeCpu (rebuild with npm run build:native)' };
+  const probe = native.addon.probeCpu();
+  return probe.clockGHz === null ? { probe: null, reason: 'a portable build of the native addon (no x86-64 probes)' } : { probe, reason: '' };
+}
 
 export function probeReference(harness = DEFAULT_HARNESS): ReferenceProbe {
   const pythonFound = existsSync(PYTHON);
@@ -332,14 +461,16 @@ export interface VsReferenceOptions {
 
 /** Runs both sides for every config and thread count; returns the exit code. */
 export function runVsReference(o: VsReferenceOptions): number {
-  const lscpu = spawnSync('lscpu', [], { encoding: 'utf8' });
-  const peak = machinePeak(readFileSync('/proc/cpuinfo', 'utf8'), lscpu.status === 0 ? lscpu.stdout : '');
-  const probe = probeReference();
-  const missing = referenceMissingMessage(probe);
-  const refConfigs = probe.harnessFound ? parseReferenceConfigs(readFileSync(probe.harness, 'utf8')) : [];
   const say = (s: string) => {
     if (!o.json) o.write(`${s}\n`);
   };
+  const lscpu = spawnSync('lscpu', [], { encoding: 'utf8' });
+  const cpu = probeCpu();
+  if (!cpu.probe) say(`clock probe: not run — ${cpu.reason}; the peak uses the clock the machine reports`);
+  const peak = machinePeak(readFileSync('/proc/cpuinfo', 'utf8'), lscpu.status === 0 ? lscpu.stdout : '', cpu.probe);
+  const probe = probeReference();
+  const missing = referenceMissingMessage(probe);
+  const refConfigs = probe.harnessFound ? parseReferenceConfigs(readFileSync(probe.harness, 'utf8')) : [];
   if (missing) say(`reference: not run — ${missing}`);
   else say(`reference: ${probe.harness} with PyTorch ${probe.torchVersion}; ${openblasNote(probe)}`);
   const checks: Record<string, string[]> = {};
@@ -375,6 +506,7 @@ export function runVsReference(o: VsReferenceOptions): number {
     o.write(
       `${JSON.stringify({
         peak,
+        cpuProbe: cpu.probe,
         reference: { ...probe, missing },
         configChecks: checks,
         rows: rows.map((r) => ({ ...r, ...rowSummary(r, peak) })),

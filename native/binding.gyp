@@ -11,7 +11,8 @@
         "src/attention.cc",
         "src/groupnorm.cc",
         "src/optimizer.cc",
-        "src/channels.cc"
+        "src/channels.cc",
+        "src/probe.cc"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno"],

@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "kernels.h"
+#include "probe.h"
 
 using namespace iddpm;
 
@@ -377,6 +378,32 @@ napi_value Info(napi_env env, napi_callback_info) {
   return obj;
 }
 
+// probeCpu(): the measured clock and FMA throughput of the calling thread's core (~50 ms); null where not measured.
+napi_value ProbeCpu(napi_env env, napi_callback_info) {
+  const CpuProbe p = probe_cpu();
+  napi_value obj, v;
+  napi_create_object(env, &obj);
+  const auto set_bool = [&](const char* name, bool b) {
+    napi_get_boolean(env, b, &v);
+    napi_set_named_property(env, obj, name, v);
+  };
+  const auto set_num = [&](const char* name, double x) {
+    if (x > 0) napi_create_double(env, x, &v);
+    else napi_get_null(env, &v);
+    napi_set_named_property(env, obj, name, v);
+  };
+  set_bool("x86", p.x86);
+  set_bool("cpuAvx2", p.cpu_avx2_fma);
+  set_bool("cpuAvx512f", p.cpu_avx512f);
+  set_num("clockGHz", p.clock_ghz);
+  set_num("fmaLatencyCycles", p.fma_latency_cycles);
+  set_num("avx2FmaPerNs", p.avx2_fma_per_ns);
+  set_num("avx512FmaPerNs", p.avx512_fma_per_ns);
+  napi_create_int32(env, p.runs, &v);
+  napi_set_named_property(env, obj, "runs", v);
+  return obj;
+}
+
 // setThreads(n): resize the pool (n ≥ 1); returns the thread count.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   Args a(env, info);
@@ -441,6 +468,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"emaUpdate", nullptr, EmaUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"concatChannels", nullptr, ConcatChannels, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"splitChannels", nullptr, SplitChannels, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"probeCpu", nullptr, ProbeCpu, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

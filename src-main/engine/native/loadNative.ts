@@ -39,6 +39,28 @@ export interface NativeInfo {
   serialRuns: number;
 }
 
+/**
+ * What `probeCpu()` measured on the calling thread's core (native/src/probe.cc, ~50 ms): the clock from a dependent
+ * chain of integer adds (1 cycle each), the FMA latency timed against it, and the vector FMA throughput with 12
+ * independent accumulators. Each is the fastest of `runs` short runs; null where not measured (a portable build,
+ * or a CPU without that instruction set).
+ */
+export interface CpuProbe {
+  /** Whether the build has the x86-64 probes; false on a portable build (then every number is null). */
+  x86: boolean;
+  /** What the CPU and OS run. */
+  cpuAvx2: boolean;
+  cpuAvx512f: boolean;
+  clockGHz: number | null;
+  /** Cycles per dependent vfmadd231ps (4 since Skylake and on Zen 3/4, 5 on Haswell and Zen 1/2). */
+  fmaLatencyCycles: number | null;
+  /** One core's 256-bit (8-lane) FMA instructions per ns; null without AVX2+FMA. */
+  avx2FmaPerNs: number | null;
+  /** One core's 512-bit (16-lane) FMA instructions per ns; null without AVX-512F. */
+  avx512FmaPerNs: number | null;
+  runs: number;
+}
+
 /** The addon's exports. Every array is a Float32Array of exactly the size the shapes imply (checked natively). */
 export interface NativeAddon {
   info(): NativeInfo;
@@ -69,6 +91,8 @@ export interface NativeAddon {
   concatChannels?(a: Float32Array, b: Float32Array, out: Float32Array, rows: number, ca: number, cb: number): void;
   /** The inverse of concatChannels (its gradient). Optional as adamwStep. */
   splitChannels?(x: Float32Array, a: Float32Array, b: Float32Array, rows: number, ca: number, cb: number): void;
+  /** Measures this core's clock and FMA throughput (for the benchmark's peak). Optional as adamwStep. */
+  probeCpu?(): CpuProbe;
   groupNormBackward(x: Float32Array, gamma: Float32Array, beta: Float32Array, mean: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, b: number, hw: number, c: number, groups: number, silu: boolean, scale?: Float32Array | null, shift?: Float32Array | null, dscale?: Float32Array | null, dshift?: Float32Array | null): void;
 }
 
