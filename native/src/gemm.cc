@@ -241,16 +241,26 @@ void indirect_block(int taps, int klen, const float* const* ptrs, int rows, cons
   const long k = (long)taps * klen;
   const long table = (long)taps * MR;  // pointers per tile
   if (use_avx512()) {
-    // Two strips outer (their 2·K·NR floats stay in L2 while the tiles stream), two tiles inner.
-    for (int s = 0; s < strips; s += 2) {
+    // Strips outer (their K·NR floats each stay in L2 while the tiles stream): four at a time by single tiles
+    // (6×64: six row pointers, where 12×32 tiles need twelve, more registers than x86-64 has to spare; measured
+    // 5-10% faster), then two by pairs of tiles, then one.
+    int s = 0;
+    for (; s + 4 <= strips; s += 4) {
+      const float* bs = b + s * k * NR;
+      for (int i = 0; i < tiles; i++)
+        indirect_avx512(1, 4, taps, klen, ptrs + i * table, nullptr, bs, k * NR, c + (long)i * MR * ldc + s * NR, ldc,
+                        accumulate, bias ? bias + s * NR : nullptr, std::min(MR, rows - i * MR),
+                        std::min(4 * NR, n - s * NR));
+    }
+    for (; s < strips; s += 2) {
       const int vecs = s + 1 < strips ? 2 : 1;
-      const float* b0 = b + s * k * NR;
+      const float* bs = b + s * k * NR;
       const int nr = std::min(vecs * NR, n - s * NR);
       for (int i = 0; i < tiles; i += 2) {
         const int tl = i + 1 < tiles ? 2 : 1;
-        indirect_avx512(tl, vecs, taps, klen, ptrs + i * table, tl == 2 ? ptrs + (i + 1) * table : nullptr, b0,
-                        vecs == 2 ? b0 + k * NR : nullptr, c + (long)i * MR * ldc + s * NR, ldc, accumulate,
-                        bias ? bias + s * NR : nullptr, std::min(tl * MR, rows - i * MR), nr);
+        indirect_avx512(tl, vecs, taps, klen, ptrs + i * table, tl == 2 ? ptrs + (i + 1) * table : nullptr, bs,
+                        k * NR, c + (long)i * MR * ldc + s * NR, ldc, accumulate, bias ? bias + s * NR : nullptr,
+                        std::min(tl * MR, rows - i * MR), nr);
       }
     }
     return;

@@ -31,8 +31,8 @@ IndirectKernel indirect_kernel();
 
 
 // ---- Blocks of tiles: every micro-kernel call of a block goes through these, which pick the widest kernels the
-// CPU runs. With AVX-512 a call computes up to 12×32 of C (two MR-row tiles × two NR-column strips, 24 zmm
-// accumulators) instead of 6×16, so each A value broadcast and each B row loaded serves twice the FMAs. Every
+// CPU runs. With AVX-512 a call computes up to 12×32 or 6×64 of C (two MR-row tiles × two NR-column strips, or one
+// tile × four strips; 24 zmm accumulators) instead of 6×16, so each A value broadcast and each B row loaded serves twice the FMAs. Every
 // element of C still gets the same FMAs in the same order (Σ over K from zero, then one add into C when
 // accumulating), so the AVX-512 and AVX2 kernels give the same bits.
 
@@ -51,8 +51,9 @@ void micro_block(int kc, const float* a, int mc, const PackedB& B, int pc, float
 // The AVX-512 kernels (gemm_avx512.cc), for the blocks above: `tiles` MR-row tiles (1 or 2) × `vecs` NR-column
 // strips (1 or 2); mr ≤ tiles·MR valid rows, nr ≤ vecs·NR valid columns.
 // With `bias` (this call's first column's), c = sums + bias (the AVX2 path's C filled with the bias, then added to).
+// The indirect kernel's `vecs` strips start at b + v·bstride; vecs = 4 only with tiles = 1.
 void indirect_avx512(int tiles, int vecs, int taps, int klen, const float* const* ptrs0, const float* const* ptrs1,
-                     const float* b0, const float* b1, float* c, long ldc, bool accumulate, const float* bias, int mr,
+                     const float* b, long bstride, float* c, long ldc, bool accumulate, const float* bias, int mr,
                      int nr);
 void micro_avx512(int tiles, int vecs, int kc, const float* a0, const float* a1, const float* b0, const float* b1,
                   float* c, long ldc, bool accumulate, int mr, int nr);

@@ -1,5 +1,5 @@
 // AVX-512 micro-kernels: the tiles of gemm.cc's 6×16 kernels, two rows of tiles by two strips at once (up to
-// 12×32 of C in 24 zmm accumulators). Each element of C gets exactly the FMAs of the 6×16 kernels, in the same
+// 12×32 of C in 24 zmm accumulators), or one row of tiles by four strips (6×64, for the pointer-table kernel). Each element of C gets exactly the FMAs of the 6×16 kernels, in the same
 // order, so the results are the same bits; only the number of elements per instruction changes.
 //
 // Templates on the tile counts keep every accumulator in a register (the loops over ROWS and VECS are unrolled at
@@ -30,7 +30,7 @@ IDDPM_AVX512_TARGET inline void store_rows(const __m512 (&s)[ROWS][VECS], float*
 #pragma GCC unroll 12
     for (int r = 0; r < ROWS; r++) {
       float* cr = c + r * ldc;
-#pragma GCC unroll 2
+#pragma GCC unroll 4
       for (int v = 0; v < VECS; v++) {
         __m512 x = s[r][v];
         if (accumulate) x = _mm512_add_ps(x, _mm512_loadu_ps(cr + v * NR));
@@ -45,7 +45,7 @@ IDDPM_AVX512_TARGET inline void store_rows(const __m512 (&s)[ROWS][VECS], float*
   for (int r = 0; r < ROWS; r++) {
     if (r >= mr) break;
     float* cr = c + r * ldc;
-#pragma GCC unroll 2
+#pragma GCC unroll 4
     for (int v = 0; v < VECS; v++) {
       __m512 x = s[r][v];
       if (accumulate) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(masks[v], cr + v * NR));
@@ -69,7 +69,7 @@ IDDPM_AVX512_TARGET inline void store_rows_bias(const __m512 (&s)[ROWS][VECS], c
   for (int r = 0; r < ROWS; r++) {
     if (r >= mr) break;
     float* cr = c + r * ldc;
-#pragma GCC unroll 2
+#pragma GCC unroll 4
     for (int v = 0; v < VECS; v++) _mm512_mask_storeu_ps(cr + v * NR, masks[v], _mm512_add_ps(s[r][v], bv[v]));
   }
 }
@@ -77,27 +77,28 @@ IDDPM_AVX512_TARGET inline void store_rows_bias(const __m512 (&s)[ROWS][VECS], c
 // ROWS = 6·tiles rows read through pointer tables; VECS strips of packed B ([taps·klen][NR] each).
 template <int ROWS, int VECS>
 IDDPM_AVX512_TARGET void indirect_k(int taps, int klen, const float* const* ptrs0, const float* const* ptrs1,
-                                    const float* b0, const float* b1, float* c, long ldc, bool accumulate,
+                                    const float* b, long bstride, float* c, long ldc, bool accumulate,
                                     const float* bias, int mr, int nr) {
   __m512 s[ROWS][VECS];
 #pragma GCC unroll 12
   for (int r = 0; r < ROWS; r++)
-#pragma GCC unroll 2
+#pragma GCC unroll 4
     for (int v = 0; v < VECS; v++) s[r][v] = _mm512_setzero_ps();
   for (int t = 0; t < taps; t++) {
     const float* a[ROWS];
 #pragma GCC unroll 12
     for (int r = 0; r < ROWS; r++) a[r] = r < MR ? ptrs0[t * MR + r] : ptrs1[t * MR + r - MR];
-    const float* bt0 = b0 + (long)t * klen * NR;
-    const float* bt1 = VECS == 2 ? b1 + (long)t * klen * NR : nullptr;
+    const float* bt[VECS];
+#pragma GCC unroll 4
+    for (int v = 0; v < VECS; v++) bt[v] = b + v * bstride + (long)t * klen * NR;
     for (int q = 0; q < klen; q++) {
       __m512 bv[VECS];
-      bv[0] = _mm512_load_ps(bt0 + q * NR);
-      if (VECS == 2) bv[VECS - 1] = _mm512_load_ps(bt1 + q * NR);
+#pragma GCC unroll 4
+      for (int v = 0; v < VECS; v++) bv[v] = _mm512_load_ps(bt[v] + q * NR);
 #pragma GCC unroll 12
       for (int r = 0; r < ROWS; r++) {
         const __m512 av = _mm512_set1_ps(a[r][q]);
-#pragma GCC unroll 2
+#pragma GCC unroll 4
         for (int v = 0; v < VECS; v++) s[r][v] = _mm512_fmadd_ps(av, bv[v], s[r][v]);
       }
     }
@@ -113,7 +114,7 @@ IDDPM_AVX512_TARGET void micro_k(int kc, const float* a0, const float* a1, const
   __m512 s[ROWS][VECS];
 #pragma GCC unroll 12
   for (int r = 0; r < ROWS; r++)
-#pragma GCC unroll 2
+#pragma GCC unroll 4
     for (int v = 0; v < VECS; v++) s[r][v] = _mm512_setzero_ps();
   for (int p = 0; p < kc; p++) {
     __m512 bv[VECS];
@@ -122,7 +123,7 @@ IDDPM_AVX512_TARGET void micro_k(int kc, const float* a0, const float* a1, const
 #pragma GCC unroll 12
     for (int r = 0; r < ROWS; r++) {
       const __m512 av = _mm512_set1_ps(r < MR ? a0[p * MR + r] : a1[p * MR + r - MR]);
-#pragma GCC unroll 2
+#pragma GCC unroll 4
       for (int v = 0; v < VECS; v++) s[r][v] = _mm512_fmadd_ps(av, bv[v], s[r][v]);
     }
   }
@@ -132,14 +133,15 @@ IDDPM_AVX512_TARGET void micro_k(int kc, const float* a0, const float* a1, const
 }  // namespace
 
 void indirect_avx512(int tiles, int vecs, int taps, int klen, const float* const* ptrs0, const float* const* ptrs1,
-                     const float* b0, const float* b1, float* c, long ldc, bool accumulate, const float* bias, int mr,
+                     const float* b, long bstride, float* c, long ldc, bool accumulate, const float* bias, int mr,
                      int nr) {
+  if (vecs == 4) return indirect_k<6, 4>(taps, klen, ptrs0, ptrs1, b, bstride, c, ldc, accumulate, bias, mr, nr);
   if (tiles == 2) {
-    if (vecs == 2) return indirect_k<12, 2>(taps, klen, ptrs0, ptrs1, b0, b1, c, ldc, accumulate, bias, mr, nr);
-    return indirect_k<12, 1>(taps, klen, ptrs0, ptrs1, b0, b1, c, ldc, accumulate, bias, mr, nr);
+    if (vecs == 2) return indirect_k<12, 2>(taps, klen, ptrs0, ptrs1, b, bstride, c, ldc, accumulate, bias, mr, nr);
+    return indirect_k<12, 1>(taps, klen, ptrs0, ptrs1, b, bstride, c, ldc, accumulate, bias, mr, nr);
   }
-  if (vecs == 2) return indirect_k<6, 2>(taps, klen, ptrs0, ptrs1, b0, b1, c, ldc, accumulate, bias, mr, nr);
-  indirect_k<6, 1>(taps, klen, ptrs0, ptrs1, b0, b1, c, ldc, accumulate, bias, mr, nr);
+  if (vecs == 2) return indirect_k<6, 2>(taps, klen, ptrs0, ptrs1, b, bstride, c, ldc, accumulate, bias, mr, nr);
+  indirect_k<6, 1>(taps, klen, ptrs0, ptrs1, b, bstride, c, ldc, accumulate, bias, mr, nr);
 }
 
 void micro_avx512(int tiles, int vecs, int kc, const float* a0, const float* a1, const float* b0, const float* b1,
@@ -155,8 +157,8 @@ void micro_avx512(int tiles, int vecs, int kc, const float* a0, const float* a1,
 #else
 
 // Never called on a build without the x86 kernels (use_avx512() is false there).
-void indirect_avx512(int, int, int, int, const float* const*, const float* const*, const float*, const float*, float*,
-                     long, bool, const float*, int, int) {}
+void indirect_avx512(int, int, int, int, const float* const*, const float* const*, const float*, long, float*, long,
+                     bool, const float*, int, int) {}
 void micro_avx512(int, int, int, const float*, const float*, const float*, const float*, float*, long, bool, int,
                   int) {}
 
