@@ -147,7 +147,9 @@ export function groupNormSiluPlain(
  * G = r(M3 − μM1) (= mean_hw g·x̂):
  *   dβ = HW Σ_b M1,  dγ = HW Σ_b G,  m1 = mean_grp γM1,  m2 = mean_grp γG,
  *   dx = g·(rγ) + x·(−r²m2) + r(μ r m2 − m1).
- * With the native kernels active (./native.ts) both passes run natively (same formulas, one task per image).
+ * With the native kernels active (./native.ts) both passes run natively (one task per image), the same math with
+ * centred sums in double (native/src/groupnorm.cc): float32-accurate also for a group whose mean is large against
+ * its spread, where the forms above cancel (x·A + K, M3 − μM1).
  */
 export function groupNormFast(
   x: tf.Tensor4D,
