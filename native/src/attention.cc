@@ -123,14 +123,42 @@ void gemm_rows_direct(int m, int n, int k, const float* a, long lda, const float
 }
 
 // Copies head h's q (scaled by s), k and v of image b out of qkv into [T, d] buffers.
-void gather_head(const float* qkv, int b, int h, int T, int heads, int d, float s, float* q, float* k, float* v) {
+// (__restrict: the buffers never overlap qkv, which lets the compiler vectorise the scaling.)
+void gather_head(const float* __restrict qkv, int b, int h, int T, int heads, int d, float s, float* __restrict q,
+                 float* __restrict k, float* __restrict v) {
   const long c3 = 3L * heads * d;
   for (int t = 0; t < T; t++) {
-    const float* src = qkv + ((long)b * T + t) * c3 + (long)h * 3 * d;
-    for (int i = 0; i < d; i++) {
-      q[(long)t * d + i] = src[i] * s;
-      k[(long)t * d + i] = src[d + i];
-      v[(long)t * d + i] = src[2 * d + i];
+    const float* __restrict src = qkv + ((long)b * T + t) * c3 + (long)h * 3 * d;
+    float* __restrict qt = q + (long)t * d;
+    for (int i = 0; i < d; i++) qt[i] = src[i] * s;
+    std::memcpy(k + (long)t * d, src + d, d * sizeof(float));
+    std::memcpy(v + (long)t * d, src + 2 * d, d * sizeof(float));
+  }
+}
+
+// dqkv's rows of head h of image b from dq [T, d] (times s) and dkᵀ, dvᵀ [d, T], the transposes in 16×16 blocks
+// (each block's rows stay in L1).
+void scatter_head_grads(const float* __restrict dq, const float* __restrict dkT, const float* __restrict dvT, int b,
+                        int h, int T, int heads, int d, float s, float* __restrict dqkv) {
+  const long c3 = 3L * heads * d;
+  float* base = dqkv + (long)b * T * c3 + (long)h * 3 * d;
+  for (int t = 0; t < T; t++) {
+    float* __restrict dst = base + (long)t * c3;
+    const float* __restrict src = dq + (long)t * d;
+    for (int i = 0; i < d; i++) dst[i] = s * src[i];
+  }
+  constexpr int TB = 16;
+  for (int t0 = 0; t0 < T; t0 += TB) {
+    const int t1 = std::min(T, t0 + TB);
+    for (int i0 = 0; i0 < d; i0 += TB) {
+      const int i1 = std::min(d, i0 + TB);
+      for (int t = t0; t < t1; t++) {
+        float* __restrict dst = base + (long)t * c3;
+        for (int i = i0; i < i1; i++) {
+          dst[d + i] = dkT[(long)i * T + t];
+          dst[2 * d + i] = dvT[(long)i * T + t];
+        }
+      }
     }
   }
 }
@@ -179,15 +207,7 @@ void attention_backward(const float* qkv, const float* weights, const float* dy,
     softmax_grad(dl, w, T, T);                                                              // dL
     gemm_rows_direct(T, d, T, dl, T, k, d, dq, d);                                          // dq = dL k (·s below)
     gemm_serial(d, T, T, PackATransposed{q, d}, PackBRowMajor{dl, T}, dkT, T, false);
-    const long c3 = 3L * heads * d;
-    for (int t = 0; t < T; t++) {
-      float* dst = dqkv + ((long)b * T + t) * c3 + (long)h * 3 * d;
-      for (int i = 0; i < d; i++) {
-        dst[i] = s * dq[(long)t * d + i];
-        dst[d + i] = dkT[(long)i * T + t];
-        dst[2 * d + i] = dvT[(long)i * T + t];
-      }
-    }
+    scatter_head_grads(dq, dkT, dvT, b, h, T, heads, d, s, dqkv);
   }, kAttention, 8.0 * B * heads * T * T * d);
 }
 
