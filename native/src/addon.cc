@@ -415,27 +415,26 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   return v;
 }
 
-// setAvx2(on): use the AVX2 micro-kernels (when the CPU has them) or the portable ones; returns the state.
-napi_value SetAvx2(napi_env env, napi_callback_info info) {
+// setAvx2(on) / setAvx512(on): a kernel switch (on only where the CPU has the instructions); returns the state.
+napi_value SetKernelSwitch(napi_env env, napi_callback_info info, void (*set)(bool), bool (*get)()) {
   Args a(env, info);
   const bool on = a.boolean(0, "on");
   if (a.failed) return nullptr;
-  set_use_avx2(on);
+  set(on);
   napi_value v;
-  napi_get_boolean(env, use_avx2(), &v);
+  napi_get_boolean(env, get(), &v);
   return v;
 }
 
-// setAvx512(on): use the AVX-512 kernels (when the CPU has them and AVX2 is on) or the AVX2 ones; returns the
-// state. The same bits either way: a speed switch, for benchmarks and the tests that check the bits agree.
+// The AVX2 micro-kernels or the portable ones.
+napi_value SetAvx2(napi_env env, napi_callback_info info) {
+  return SetKernelSwitch(env, info, set_use_avx2, use_avx2);
+}
+
+// The AVX-512 kernels (when AVX2 is on too) or the AVX2 ones: the same bits either way, a speed switch for
+// benchmarks and the tests that check the bits agree.
 napi_value SetAvx512(napi_env env, napi_callback_info info) {
-  Args a(env, info);
-  const bool on = a.boolean(0, "on");
-  if (a.failed) return nullptr;
-  set_use_avx512(on);
-  napi_value v;
-  napi_get_boolean(env, use_avx512(), &v);
-  return v;
+  return SetKernelSwitch(env, info, set_use_avx512, use_avx512);
 }
 
 std::atomic<int> g_envs{0};

@@ -288,9 +288,8 @@ void micro_block(int kc, const float* a, int mc, const PackedB& B, int pc, float
       const int nr = std::min(vecs * NR, n - jr);
       for (int ir = 0; ir < mc; ir += 2 * MR) {
         const int tl = ir + MR < mc ? 2 : 1;
-        micro_avx512(tl, vecs, kc, a + (long)ir * kc, a + (long)(ir + MR) * kc, b0,
-                     vecs == 2 ? B.strip(pc, jr + NR) : nullptr, c + (long)ir * ldc + jr, ldc, accumulate,
-                     std::min(tl * MR, mc - ir), nr);
+        micro_avx512(tl, vecs, kc, a + (long)ir * kc, a + (long)(ir + MR) * kc, b0, (long)kc * NR,
+                     c + (long)ir * ldc + jr, ldc, accumulate, std::min(tl * MR, mc - ir), nr);
       }
     }
     return;

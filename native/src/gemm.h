@@ -51,11 +51,11 @@ void micro_block(int kc, const float* a, int mc, const PackedB& B, int pc, float
 // The AVX-512 kernels (gemm_avx512.cc), for the blocks above: `tiles` MR-row tiles (1 or 2) × `vecs` NR-column
 // strips (1 or 2); mr ≤ tiles·MR valid rows, nr ≤ vecs·NR valid columns.
 // With `bias` (this call's first column's), c = sums + bias (the AVX2 path's C filled with the bias, then added to).
-// The indirect kernel's `vecs` strips start at b + v·bstride; vecs = 4 only with tiles = 1.
+// The `vecs` strips start at b + v·bstride; the indirect kernel also takes vecs = 4 (with tiles = 1).
 void indirect_avx512(int tiles, int vecs, int taps, int klen, const float* const* ptrs0, const float* const* ptrs1,
                      const float* b, long bstride, float* c, long ldc, bool accumulate, const float* bias, int mr,
                      int nr);
-void micro_avx512(int tiles, int vecs, int kc, const float* a0, const float* a1, const float* b0, const float* b1,
+void micro_avx512(int tiles, int vecs, int kc, const float* a0, const float* a1, const float* b, long bstride,
                   float* c, long ldc, bool accumulate, int mr, int nr);
 
 // ---- Packing functors: pack(dst, start, count, p0, kc) writes kc×MR (A) or kc×NR (B), zero-padding past count.

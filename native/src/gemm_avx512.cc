@@ -74,16 +74,38 @@ IDDPM_AVX512_TARGET inline void store_rows_bias(const __m512 (&s)[ROWS][VECS], c
   }
 }
 
-// ROWS = 6·tiles rows read through pointer tables; VECS strips of packed B ([taps·klen][NR] each).
+template <int ROWS, int VECS>
+IDDPM_AVX512_TARGET inline void zero_rows(__m512 (&s)[ROWS][VECS]) {
+#pragma GCC unroll 12
+  for (int r = 0; r < ROWS; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < VECS; v++) s[r][v] = _mm512_setzero_ps();
+}
+
+// One step of K: s[r] += a(r) · b for every row (a(r): row r's A value at this step), VECS vectors of b from
+// b[v] + offset.
+template <int ROWS, int VECS, class A>
+IDDPM_AVX512_TARGET inline void fma_step(__m512 (&s)[ROWS][VECS], const float* const (&b)[VECS], long offset,
+                                         const A& a) {
+  __m512 bv[VECS];
+#pragma GCC unroll 4
+  for (int v = 0; v < VECS; v++) bv[v] = _mm512_load_ps(b[v] + offset);
+#pragma GCC unroll 12
+  for (int r = 0; r < ROWS; r++) {
+    const __m512 av = _mm512_set1_ps(a(r));
+#pragma GCC unroll 4
+    for (int v = 0; v < VECS; v++) s[r][v] = _mm512_fmadd_ps(av, bv[v], s[r][v]);
+  }
+}
+
+// ROWS = 6·tiles rows read through pointer tables; VECS strips of packed B ([taps·klen][NR] each, strip v at
+// b + v·bstride).
 template <int ROWS, int VECS>
 IDDPM_AVX512_TARGET void indirect_k(int taps, int klen, const float* const* ptrs0, const float* const* ptrs1,
                                     const float* b, long bstride, float* c, long ldc, bool accumulate,
                                     const float* bias, int mr, int nr) {
   __m512 s[ROWS][VECS];
-#pragma GCC unroll 12
-  for (int r = 0; r < ROWS; r++)
-#pragma GCC unroll 4
-    for (int v = 0; v < VECS; v++) s[r][v] = _mm512_setzero_ps();
+  zero_rows(s);
   for (int t = 0; t < taps; t++) {
     const float* a[ROWS];
 #pragma GCC unroll 12
@@ -91,42 +113,23 @@ IDDPM_AVX512_TARGET void indirect_k(int taps, int klen, const float* const* ptrs
     const float* bt[VECS];
 #pragma GCC unroll 4
     for (int v = 0; v < VECS; v++) bt[v] = b + v * bstride + (long)t * klen * NR;
-    for (int q = 0; q < klen; q++) {
-      __m512 bv[VECS];
-#pragma GCC unroll 4
-      for (int v = 0; v < VECS; v++) bv[v] = _mm512_load_ps(bt[v] + q * NR);
-#pragma GCC unroll 12
-      for (int r = 0; r < ROWS; r++) {
-        const __m512 av = _mm512_set1_ps(a[r][q]);
-#pragma GCC unroll 4
-        for (int v = 0; v < VECS; v++) s[r][v] = _mm512_fmadd_ps(av, bv[v], s[r][v]);
-      }
-    }
+    for (int q = 0; q < klen; q++) fma_step(s, bt, (long)q * NR, [&](int r) { return a[r][q]; });
   }
   if (bias) return store_rows_bias<ROWS, VECS>(s, bias, c, ldc, mr, nr);
   store_rows<ROWS, VECS>(s, c, ldc, accumulate, mr, nr);
 }
 
-// Packed A panels ([kc][MR] each, the second for rows 6..11) × VECS packed B strips ([kc][NR] each).
+// Packed A panels ([kc][MR] each, the second for rows 6..11) × VECS packed B strips ([kc][NR] each, strip v at
+// b + v·bstride).
 template <int ROWS, int VECS>
-IDDPM_AVX512_TARGET void micro_k(int kc, const float* a0, const float* a1, const float* b0, const float* b1, float* c,
+IDDPM_AVX512_TARGET void micro_k(int kc, const float* a0, const float* a1, const float* b, long bstride, float* c,
                                  long ldc, bool accumulate, int mr, int nr) {
   __m512 s[ROWS][VECS];
-#pragma GCC unroll 12
-  for (int r = 0; r < ROWS; r++)
-#pragma GCC unroll 4
-    for (int v = 0; v < VECS; v++) s[r][v] = _mm512_setzero_ps();
-  for (int p = 0; p < kc; p++) {
-    __m512 bv[VECS];
-    bv[0] = _mm512_load_ps(b0 + p * NR);
-    if (VECS == 2) bv[VECS - 1] = _mm512_load_ps(b1 + p * NR);
-#pragma GCC unroll 12
-    for (int r = 0; r < ROWS; r++) {
-      const __m512 av = _mm512_set1_ps(r < MR ? a0[p * MR + r] : a1[p * MR + r - MR]);
-#pragma GCC unroll 4
-      for (int v = 0; v < VECS; v++) s[r][v] = _mm512_fmadd_ps(av, bv[v], s[r][v]);
-    }
-  }
+  zero_rows(s);
+  const float* bs[VECS];
+  for (int v = 0; v < VECS; v++) bs[v] = b + v * bstride;
+  for (int p = 0; p < kc; p++)
+    fma_step(s, bs, (long)p * NR, [&](int r) { return r < MR ? a0[p * MR + r] : a1[p * MR + r - MR]; });
   store_rows<ROWS, VECS>(s, c, ldc, accumulate, mr, nr);
 }
 
@@ -144,14 +147,14 @@ void indirect_avx512(int tiles, int vecs, int taps, int klen, const float* const
   indirect_k<6, 1>(taps, klen, ptrs0, ptrs1, b, bstride, c, ldc, accumulate, bias, mr, nr);
 }
 
-void micro_avx512(int tiles, int vecs, int kc, const float* a0, const float* a1, const float* b0, const float* b1,
+void micro_avx512(int tiles, int vecs, int kc, const float* a0, const float* a1, const float* b, long bstride,
                   float* c, long ldc, bool accumulate, int mr, int nr) {
   if (tiles == 2) {
-    if (vecs == 2) return micro_k<12, 2>(kc, a0, a1, b0, b1, c, ldc, accumulate, mr, nr);
-    return micro_k<12, 1>(kc, a0, a1, b0, b1, c, ldc, accumulate, mr, nr);
+    if (vecs == 2) return micro_k<12, 2>(kc, a0, a1, b, bstride, c, ldc, accumulate, mr, nr);
+    return micro_k<12, 1>(kc, a0, a1, b, bstride, c, ldc, accumulate, mr, nr);
   }
-  if (vecs == 2) return micro_k<6, 2>(kc, a0, a1, b0, b1, c, ldc, accumulate, mr, nr);
-  micro_k<6, 1>(kc, a0, a1, b0, b1, c, ldc, accumulate, mr, nr);
+  if (vecs == 2) return micro_k<6, 2>(kc, a0, a1, b, bstride, c, ldc, accumulate, mr, nr);
+  micro_k<6, 1>(kc, a0, a1, b, bstride, c, ldc, accumulate, mr, nr);
 }
 
 #else
@@ -159,8 +162,7 @@ void micro_avx512(int tiles, int vecs, int kc, const float* a0, const float* a1,
 // Never called on a build without the x86 kernels (use_avx512() is false there).
 void indirect_avx512(int, int, int, int, const float* const*, const float* const*, const float*, long, float*, long,
                      bool, const float*, int, int) {}
-void micro_avx512(int, int, int, const float*, const float*, const float*, const float*, float*, long, bool, int,
-                  int) {}
+void micro_avx512(int, int, int, const float*, const float*, const float*, long, float*, long, bool, int, int) {}
 
 #endif
 

@@ -26,17 +26,21 @@ bool cpu_has_avx2_fma() {
 #endif
 }
 
-static std::atomic<int> g_use_avx2{-1};
-
-bool use_avx2() {
-  int v = g_use_avx2.load(std::memory_order_relaxed);
+// A kernel switch: unset (-1) until first asked, then on when the CPU has the instructions and the environment
+// variable `off_var` is unset, empty or "0"; set_use_* overrides it.
+static bool kernel_switch(std::atomic<int>& state, const char* off_var, bool cpu_ok) {
+  int v = state.load(std::memory_order_relaxed);
   if (v < 0) {
-    const char* off = std::getenv("IDDPM_NO_AVX2");
-    v = (cpu_has_avx2_fma() && !(off && *off && std::strcmp(off, "0") != 0)) ? 1 : 0;
-    g_use_avx2.store(v);
+    const char* off = std::getenv(off_var);
+    v = (cpu_ok && !(off && *off && std::strcmp(off, "0") != 0)) ? 1 : 0;
+    state.store(v);
   }
   return v == 1;
 }
+
+static std::atomic<int> g_use_avx2{-1};
+
+bool use_avx2() { return kernel_switch(g_use_avx2, "IDDPM_NO_AVX2", cpu_has_avx2_fma()); }
 
 void set_use_avx2(bool on) { g_use_avx2.store(on && cpu_has_avx2_fma() ? 1 : 0); }
 
@@ -55,15 +59,7 @@ bool cpu_has_avx512f() {
 
 static std::atomic<int> g_use_avx512{-1};
 
-bool use_avx512() {
-  int v = g_use_avx512.load(std::memory_order_relaxed);
-  if (v < 0) {
-    const char* off = std::getenv("IDDPM_NO_AVX512");
-    v = (cpu_has_avx512f() && !(off && *off && std::strcmp(off, "0") != 0)) ? 1 : 0;
-    g_use_avx512.store(v);
-  }
-  return v == 1 && use_avx2();
-}
+bool use_avx512() { return kernel_switch(g_use_avx512, "IDDPM_NO_AVX512", cpu_has_avx512f()) && use_avx2(); }
 
 void set_use_avx512(bool on) { g_use_avx512.store(on && cpu_has_avx512f() ? 1 : 0); }
 
