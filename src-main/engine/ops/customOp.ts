@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { sharedHandle } from '../tensorScope';
 
 /**
  * One op with its own gradient, typed: `forward(save)` returns the value and the backward function, which gets
@@ -60,10 +61,9 @@ export function customOp<T extends tf.Tensor>(
   return out;
 }
 
-/** A new tensor on `t`'s buffer (reference counted), kept from the enclosing scopes as tfjs keeps its saved clones. */
+/** A new tensor on `t`'s buffer, kept from the enclosing scopes as tfjs keeps its saved clones. */
 function shareHandle(t: tf.Tensor): tf.Tensor {
-  tf.backend().incRef(t.dataId);
-  return tf.keep(tf.engine().makeTensorFromTensorInfo({ dataId: t.dataId, shape: t.shape, dtype: t.dtype }));
+  return tf.keep(sharedHandle(t)!);
 }
 
 /**
