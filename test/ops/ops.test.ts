@@ -69,6 +69,21 @@ const CASES: Case[] = [
     tol: 1e-5,
   },
   {
+    // An attention block's projection on its NHWC activation (the positions as rows, no reshape).
+    name: 'dense on [B, H, W, in] with bias plus a residual',
+    fast: (x, w, b, r) => denseFast(x as tf.Tensor4D, w as tf.Tensor2D, b as tf.Tensor1D, r as tf.Tensor4D),
+    plain: (x, w, b, r) => tf.tidy(() => tf.add(r, tf.reshape(densePlain(tf.reshape(x, [24, 12]) as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D), [2, 3, 4, 7]))),
+    specs: [{ shape: [2, 3, 4, 12] }, { shape: [12, 7], scale: 0.3 }, { shape: [7] }, { shape: [2, 3, 4, 7] }],
+    tol: 1e-5,
+  },
+  {
+    name: 'attention on [B, H, W, 3C]: 2 heads, B 2, 3×4 positions, C 8',
+    fast: (x) => attentionCoreFast(x as tf.Tensor4D, 2),
+    plain: (x) => tf.tidy(() => tf.reshape(attentionCorePlain(tf.reshape(x, [2, 12, 24]) as tf.Tensor3D, 2), [2, 3, 4, 8])),
+    specs: [{ shape: [2, 3, 4, 24] }],
+    tol: 1e-5,
+  },
+  {
     name: 'attention, 1 head, B 2, T 16 (4×4), C 8',
     fast: (x) => attentionCoreFast(x as tf.Tensor3D, 1),
     plain: (x) => attentionCorePlain(x as tf.Tensor3D, 1),
