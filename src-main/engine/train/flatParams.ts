@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { disposeWeights, engineShape, type WeightMap } from '../unet/weights';
 import type { ParamInfo, UNetLayout } from '../unet/layout';
 import { runNative } from '../ops/native';
+import { timed } from '../ops/opTimer';
 
 export interface FlatLayout {
   names: string[];
@@ -42,13 +43,15 @@ export function flatten(fl: FlatLayout, weights: ReadonlyMap<string, tf.Tensor>)
     return t;
   });
   if (copyDirectly()) {
-    return runNative(parts, [[fl.total]], (ins, [out]) => {
-      let offset = 0;
-      ins.forEach((values, i) => {
-        out.set(values!, offset);
-        offset += fl.sizes[i];
-      });
-    })[0] as tf.Tensor1D;
+    return timed('flat params copy', () =>
+      runNative(parts, [[fl.total]], (ins, [out]) => {
+        let offset = 0;
+        ins.forEach((values, i) => {
+          out.set(values!, offset);
+          offset += fl.sizes[i];
+        });
+      }),
+    )[0] as tf.Tensor1D;
   }
   return tf.tidy(() => tf.concat(parts.map((t) => tf.reshape(t, [-1]))) as tf.Tensor1D);
 }
@@ -61,13 +64,15 @@ export function flatten(fl: FlatLayout, weights: ReadonlyMap<string, tf.Tensor>)
 export function unflatten(fl: FlatLayout, flat: tf.Tensor1D): WeightMap {
   if (flat.size !== fl.total) throw new Error(`the flat vector has ${flat.size} values; the model has ${fl.total} parameters`);
   if (copyDirectly()) {
-    const parts = runNative([flat], fl.shapes, ([src], outs) => {
-      let offset = 0;
-      outs.forEach((out, i) => {
-        out.set(src!.subarray(offset, offset + fl.sizes[i]));
-        offset += fl.sizes[i];
-      });
-    });
+    const parts = timed('flat params copy', () =>
+      runNative([flat], fl.shapes, ([src], outs) => {
+        let offset = 0;
+        outs.forEach((out, i) => {
+          out.set(src!.subarray(offset, offset + fl.sizes[i]));
+          offset += fl.sizes[i];
+        });
+      }),
+    );
     return new Map(fl.names.map((n, i) => [n, parts[i]]));
   }
   const parts = tf.tidy(() => tf.split(flat, fl.sizes).map((p, i) => tf.reshape(p, fl.shapes[i])));
