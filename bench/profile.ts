@@ -1,8 +1,9 @@
 /**
  * Where a training step's time goes: `npx tsx bench/profile.ts [--config A8] [--backend wasm] [--steps 3]`.
  * Prints (1) wall time per op category (conv forward / input grad / filter grad, dense, attention, group norm,
- * native vs tfjs) from the ops' own timers (opTimer.ts) and (2) tfjs kernel time per kernel name from tf.profile.
- * The rest of a step (losses, Adam, EMA, flatten/unflatten, tape bookkeeping) is "other".
+ * concatenation, AdamW, EMA, the flat-parameter copies; native vs tfjs) from their own timers (opTimer.ts) and
+ * (2) tfjs kernel calls per step, and time per kernel name, from tf.profile (our own-gradient ops are listed under
+ * their scope's name). The rest of a step (losses, the tfjs kernels, tape bookkeeping) is "other".
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, describeBackend } from '../src-main/engine/backend/selectBackend';
@@ -69,7 +70,10 @@ for (const k of info.kernels) {
 }
 let kTotal = 0;
 for (const v of byKernel.values()) kTotal += v.ms;
-process.stdout.write(`\ntfjs kernels (tf.profile; step ${profMs.toFixed(0)} ms under the profiler, kernels ${(kTotal / steps).toFixed(0)} ms)\n`);
+process.stdout.write(
+  `\ntfjs kernels (tf.profile; step ${profMs.toFixed(0)} ms under the profiler, kernels ${(kTotal / steps).toFixed(0)} ms, ` +
+    `${(info.kernels.length / steps).toFixed(0)} kernel calls per step)\n`,
+);
 for (const [k, v] of [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
   process.stdout.write(`  ${k.padEnd(30)} ${(v.ms / steps).toFixed(1).padStart(8)}  ${((100 * v.ms) / kTotal).toFixed(1).padStart(5)}%  ${(v.calls / steps).toFixed(0).padStart(6)}\n`);
 }

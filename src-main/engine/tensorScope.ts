@@ -20,3 +20,15 @@ export function unaryCustomGrad<T extends tf.Tensor = tf.Tensor>(
 ): (x: T) => T {
   return tf.customGrad(fn as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: T) => T;
 }
+
+/**
+ * A second tensor on `t`'s buffer (the backend's reference count, as Reshape does; tensors are immutable), made
+ * without running a kernel, so no gradient tape records it: nothing flows back through it to `t`. 'wasm' and 'cpu'
+ * only (the backends whose reference counting this relies on); null elsewhere.
+ */
+export function sharedHandle(t: tf.Tensor): tf.Tensor | null {
+  const backend = tf.getBackend();
+  if (backend !== 'wasm' && backend !== 'cpu') return null;
+  tf.backend().incRef(t.dataId);
+  return tf.engine().makeTensorFromTensorInfo({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+}

@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qMeanVariance, qPosterior, qSample } from '../../src-main/engine/diffusion/forward';
-import { lossesFromOutput, priorBpd, trainingLosses, vbTerms } from '../../src-main/engine/diffusion/losses';
+import { lossesFromOutput, priorBpd, trainingLosses, vbTerms, vbTermsFromOutput } from '../../src-main/engine/diffusion/losses';
+import { meanFlat } from '../../src-main/engine/diffusion/gaussian';
+import { selectBackend } from '../../src-main/engine/backend/selectBackend';
+import { Rng } from '../../src-main/engine/rng';
 import { reverseStep } from '../../src-main/engine/diffusion/reverse';
 import { diffusionFor, fixedModel, processFor } from './diffusionCase';
 import { expectClose, expectNoLeak, golden, nhwc, toNchwArray, useCpuBackend } from './goldenFile';
@@ -119,5 +122,48 @@ describe('golden: losses', () => {
         });
       }
     });
+  }
+});
+
+/**
+ * L_hybrid's vb term is formed from the mean channels (cut off from the gradient) and the variance channels as they
+ * are, with only the terms some sample uses (lossesFromOutput). Against the joined form it replaced, the reference's
+ * own composition: cat([detach(ε), v]) → vbTermsFromOutput (both terms for every sample, then the t = 0 pick):
+ * the same bits of the loss and of its gradient with respect to the model output, with and without t = 0 samples.
+ */
+describe('L_hybrid without the joined output: the bits of the joined form', () => {
+  afterAll(useCpuBackend);
+  const zeroGradient = tf.customGrad(((x: tf.Tensor) => ({ value: x.clone(), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  const joined = (d: ReturnType<typeof diffusionFor>, o: tf.Tensor4D, xStart: tf.Tensor4D, xT: tf.Tensor4D, t: number[], noise: tf.Tensor4D) =>
+    tf.tidy(() => {
+      const [eps, v] = tf.split(o, 2, 3) as tf.Tensor4D[];
+      const mse = meanFlat(tf.squaredDifference(noise, eps));
+      const frozen = tf.concat([zeroGradient(eps) as tf.Tensor4D, v], 3) as tf.Tensor4D;
+      const vb = tf.mul(vbTermsFromOutput(d, frozen, xStart, xT, t, false).output, d.process.numSteps / 1000);
+      return tf.add(mse, vb) as tf.Tensor1D;
+    });
+  const bits = (x: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(x.dataSync() as Float32Array).buffer));
+
+  for (const backend of ['wasm', 'cpu'] as const) {
+    for (const t of [[5, 999, 300, 1], [0, 0, 0, 0], [0, 640, 0, 17]]) {
+      it(`${backend}, t = ${t.join(', ')}`, async () => {
+        await selectBackend(backend);
+        const d = diffusionFor(processFor('cosine_1000'), 'LEARNED_RANGE', 'RESCALED_MSE');
+        const rng = new Rng(9);
+        // 8-bit pixel values, so both outermost bins (x = ±1) occur.
+        const xStart = tf.tensor4d(Float32Array.from({ length: 4 * 64 * 3 }, () => rng.int(256) / 127.5 - 1), [4, 8, 8, 3]);
+        const noise = tf.tensor4d(rng.normalArray(4 * 64 * 3), [4, 8, 8, 3]);
+        const output = tf.tensor4d(rng.normalArray(4 * 64 * 6), [4, 8, 8, 6]);
+        const weights = tf.tensor1d([0.5, 2, 1, 1.5]);
+        const xT = qSample(d, xStart, t, noise);
+        const lossOf = (f: (o: tf.Tensor4D) => tf.Tensor1D) => (o: tf.Tensor) => tf.sum(tf.mul(f(o as tf.Tensor4D), weights));
+        const ours = tf.valueAndGrad(lossOf((o) => lossesFromOutput(d, o, xStart, xT, t, noise).loss))(output);
+        const theirs = tf.valueAndGrad(lossOf((o) => joined(d, o, xStart, xT, t, noise)))(output);
+        expect(bits(ours.value)).toEqual(bits(theirs.value));
+        expect(bits(ours.grad)).toEqual(bits(theirs.grad));
+        expect(tf.max(tf.abs(tf.slice(ours.grad, [0, 0, 0, 3], [-1, -1, -1, 3]))).dataSync()[0]).toBeGreaterThan(0);
+        tf.dispose([xStart, noise, output, weights, xT, ours.value, ours.grad, theirs.value, theirs.grad]);
+      });
+    }
   }
 });

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { customOp } from '../../src-main/engine/ops/customOp';
 import { siluFast, siluPlain } from '../../src-main/engine/ops';
 import { useCpuBackend } from '../golden/goldenFile';
+import { selectBackend } from '../../src-main/engine/backend/selectBackend';
 
 const DEPTH = 12;
 
@@ -51,5 +52,31 @@ describe('customOp: memory during the backward pass', () => {
     })(x);
     expect(tf.max(tf.abs(tf.sub(ours, theirs))).dataSync()[0]).toBeLessThan(1e-6);
     tf.dispose([x, ours, theirs]);
+  });
+
+  it('saves by sharing buffers (no Identity kernel), and frees the saved tensors of an op whose gradient never runs', async () => {
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await selectBackend(backend);
+      const x = tf.tensor1d([0.5, -1, 2, 3]);
+      const before = tf.memory();
+      let grad: tf.Tensor | null = null;
+      const profile = await tf.profile(() => {
+        // Only our ops on the tape (tf's own ops save their inputs with Identity kernels).
+        grad = tf.grad((a: tf.Tensor) => {
+          siluFast(a); // on the tape, but not on the path to y: its gradient never runs
+          return siluFast(a);
+        })(x);
+      });
+      expect(profile.kernels.map((k) => k.name)).not.toContain('Identity');
+      // Nothing left but the gradient: the unused op's saved input went with the tape.
+      expect(tf.memory().numTensors).toBe(before.numTensors + 1);
+      expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers + 1);
+      const s = (v: number) => 1 / (1 + Math.exp(-v));
+      const expected = [0.5, -1, 2, 3].map((v) => s(v) * (1 + v * (1 - s(v))));
+      const got = Array.from(grad!.dataSync());
+      got.forEach((g, i) => expect(g).toBeCloseTo(expected[i], 6));
+      tf.dispose([x, grad!]);
+    }
+    await useCpuBackend();
   });
 });

@@ -19,6 +19,7 @@ import {
   upsampleNearest2xPlain,
 } from '../../src-main/engine/ops';
 import { selectBackend } from '../../src-main/engine/backend/selectBackend';
+import { Rng } from '../../src-main/engine/rng';
 import { compare, runOp, type Spec } from './gradCheck';
 
 type Op = (...xs: tf.Tensor[]) => tf.Tensor;
@@ -65,6 +66,21 @@ const CASES: Case[] = [
     fast: (x, w, r) => denseFast(x as tf.Tensor2D, w as tf.Tensor2D, null, r as tf.Tensor2D),
     plain: (x, w, r) => tf.tidy(() => tf.add(r, densePlain(x as tf.Tensor2D, w as tf.Tensor2D, null))),
     specs: [{ shape: [6, 16] }, { shape: [16, 9], scale: 0.3 }, { shape: [6, 9] }],
+    tol: 1e-5,
+  },
+  {
+    // An attention block's projection on its NHWC activation (the positions as rows, no reshape).
+    name: 'dense on [B, H, W, in] with bias plus a residual',
+    fast: (x, w, b, r) => denseFast(x as tf.Tensor4D, w as tf.Tensor2D, b as tf.Tensor1D, r as tf.Tensor4D),
+    plain: (x, w, b, r) => tf.tidy(() => tf.add(r, tf.reshape(densePlain(tf.reshape(x, [24, 12]) as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D), [2, 3, 4, 7]))),
+    specs: [{ shape: [2, 3, 4, 12] }, { shape: [12, 7], scale: 0.3 }, { shape: [7] }, { shape: [2, 3, 4, 7] }],
+    tol: 1e-5,
+  },
+  {
+    name: 'attention on [B, H, W, 3C]: 2 heads, B 2, 3×4 positions, C 8',
+    fast: (x) => attentionCoreFast(x as tf.Tensor4D, 2),
+    plain: (x) => tf.tidy(() => tf.reshape(attentionCorePlain(tf.reshape(x, [2, 12, 24]) as tf.Tensor3D, 2), [2, 3, 4, 8])),
+    specs: [{ shape: [2, 3, 4, 24] }],
     tol: 1e-5,
   },
   {
@@ -169,6 +185,33 @@ describe('fast ops on wasm vs plain tf ops and gradients on cpu', () => {
     const apart = tf.tidy(() => tf.add(r, denseFast(x as tf.Tensor2D, w as tf.Tensor2D, null)));
     expect(Array.from(fused.dataSync()), 'same bits as the product then tf.add').toEqual(Array.from(apart.dataSync()));
     tf.dispose([x, w, r, fused, apart]);
+  });
+  it('siluFast runs one Sigmoid kernel each way and gives the bits of the tf kernel chain it replaces (wasm and cpu)', async () => {
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await tf.setBackend(backend);
+      // Values around 0 and in both tails, where the rounding of 1 − σ and x·(1 − σ) matters most.
+      const rng = new Rng(5);
+      const x = tf.tensor2d(Float32Array.from({ length: 2100 }, (_, i) => rng.normal() * (0.01 + (i % 300) / 15)), [7, 300]);
+      const dy = tf.tensor2d(Float32Array.from({ length: 2100 }, () => rng.normal()), [7, 300]);
+      // (a dy handed to tf.grad for a customOp's output is consumed: hand it a copy)
+      const dyCopy = dy.clone();
+      const prof = await tf.profile(() => tf.grad((a) => siluFast(a))(x, dyCopy));
+      const grad = prof.result as tf.Tensor;
+      // (the profile also lists our op itself, under its scope's name)
+      const elementwise = ['Sigmoid', 'Multiply', 'Add', 'Sub', 'Identity'];
+      expect(prof.kernels.map((k) => k.name).filter((n) => elementwise.includes(n))).toEqual(['Sigmoid', 'Sigmoid']);
+      const bitsOf = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync() as Float32Array).buffer));
+      const value = siluFast(x);
+      const chain = tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
+      const chainGrad = tf.tidy(() => {
+        const sg = tf.sigmoid(x);
+        return tf.mul(dy, tf.mul(sg, tf.add(tf.mul(x, tf.sub(1, sg)), 1)));
+      });
+      expect(bitsOf(value), `${backend}: value`).toEqual(bitsOf(chain));
+      expect(bitsOf(grad), `${backend}: gradient`).toEqual(bitsOf(chainGrad));
+      tf.dispose([x, dy, grad, value, chain, chainGrad]);
+    }
+    await tf.setBackend('wasm');
   });
   afterAll(() => {
     for (const be of ['cpu', 'wasm']) {

@@ -2,7 +2,7 @@
  * Gaussian helpers of the losses (SPEC §4), elementwise on float32 tensors.
  */
 import * as tf from '@tensorflow/tfjs';
-import { tidy, unaryCustomGrad } from '../tensorScope';
+import { sharedHandle, tidy, unaryCustomGrad } from '../tensorScope';
 
 type T = tf.Tensor;
 type Operand = T | number;
@@ -86,9 +86,15 @@ export function meanFlat(x: T): tf.Tensor1D {
 
 /**
  * Identity forward, zero gradient: the reference's `.detach()`, used so that the vb term of L_hybrid
- * trains only the variance channels.
+ * trains only the variance channels. On 'wasm' and 'cpu' a handle on the same buffer that no tape records, so the
+ * backward pass skips whatever depends on it alone (L_hybrid's mean path of the vb term, whose gradient the zero
+ * would discard); elsewhere an op with a zero gradient.
  */
-export const stopGradient = unaryCustomGrad((x) => ({
+export function stopGradient<R extends T>(x: R): R {
+  return (sharedHandle(x) ?? zeroGradient(x)) as R;
+}
+
+const zeroGradient = unaryCustomGrad((x) => ({
   value: x.clone(),
   gradFunc: (dy) => tf.zerosLike(dy),
 }));

@@ -7,7 +7,7 @@ import { tidy } from '../tensorScope';
 import { callModel, checkTimesteps, type DenoiseModel, type Diffusion, type Timesteps } from './diffusion';
 import { qMeanVariance, qPosterior, qSample } from './forward';
 import { discretizedGaussianLogLikelihood, meanFlat, normalKl, stopGradient } from './gaussian';
-import { reverseFromOutput, type ReverseStep } from './reverse';
+import { reverseFromOutput, reverseFromParts, type ReverseStep } from './reverse';
 
 export interface VbTerms {
   /** The term used: the decoder NLL at t = 0, the KL elsewhere. [B], bits/dim. */
@@ -32,12 +32,51 @@ export function vbTermsFromOutput(
   return tidy(() => {
     const truth = qPosterior(d, xStart, xT, t);
     const p: ReverseStep = reverseFromOutput(d, output, xT, t, { clipDenoised });
-    const klBpd = tf.div(meanFlat(normalKl(truth.mean, truth.logVariance, p.mean, p.logVariance)), Math.LN2) as tf.Tensor1D;
-    const decoderNll = tf.neg(discretizedGaussianLogLikelihood(xStart, p.mean, tf.mul(0.5, p.logVariance)));
-    const decoderNllBpd = tf.div(meanFlat(decoderNll), Math.LN2) as tf.Tensor1D;
-    const isFirst = tf.tensor1d(t.map((s) => s === 0), 'bool');
-    const output1 = tf.where(isFirst, decoderNllBpd, klBpd) as tf.Tensor1D;
-    return { output: output1, klBpd, decoderNllBpd, predXstart: p.predXstart };
+    const klBpd = klBpdOf(truth, p);
+    const decoderNllBpd = decoderNllBpdOf(xStart, p);
+    return { output: pickVbTerm(t, decoderNllBpd, klBpd), klBpd, decoderNllBpd, predXstart: p.predXstart };
+  });
+}
+
+function klBpdOf(truth: { mean: tf.Tensor4D; logVariance: tf.Tensor4D }, p: { mean: tf.Tensor4D; logVariance: tf.Tensor4D }): tf.Tensor1D {
+  return tf.div(meanFlat(normalKl(truth.mean, truth.logVariance, p.mean, p.logVariance)), Math.LN2) as tf.Tensor1D;
+}
+
+function decoderNllBpdOf(xStart: tf.Tensor4D, p: { mean: tf.Tensor4D; logVariance: tf.Tensor4D }): tf.Tensor1D {
+  const decoderNll = tf.neg(discretizedGaussianLogLikelihood(xStart, p.mean, tf.mul(0.5, p.logVariance)));
+  return tf.div(meanFlat(decoderNll), Math.LN2) as tf.Tensor1D;
+}
+
+/** The term used per sample: the decoder NLL at t = 0, the KL elsewhere. */
+function pickVbTerm(t: Timesteps, decoderNllBpd: tf.Tensor1D, klBpd: tf.Tensor1D): tf.Tensor1D {
+  const isFirst = tf.tensor1d(t.map((s) => s === 0), 'bool');
+  return tf.where(isFirst, decoderNllBpd, klBpd) as tf.Tensor1D;
+}
+
+/**
+ * The vb term of L_hybrid from the network's mean channels (already cut off from the gradient) and its variance
+ * channels: vbTermsFromOutput(…).output without building the joined output again, and with only the terms some
+ * sample uses. Nearly every training batch has no t = 0, and then the decoder NLL (two CDFs, three logs: ~100 tfjs
+ * kernels each way) is not computed; where it was, its gradient was dy·0 everywhere. The same values and gradient
+ * (test/golden/losses.test.ts compares the bits with the joined form).
+ */
+function vbLossTerm(
+  d: Diffusion,
+  frozenMean: tf.Tensor4D,
+  varValues: tf.Tensor4D,
+  xStart: tf.Tensor4D,
+  xT: tf.Tensor4D,
+  t: Timesteps,
+): tf.Tensor1D {
+  return tidy(() => {
+    const anyFirst = t.some((s) => s === 0);
+    const anyLater = t.some((s) => s !== 0);
+    const truth = anyLater ? qPosterior(d, xStart, xT, t) : null;
+    const p = reverseFromParts(d, frozenMean, varValues, xT, t, { clipDenoised: false });
+    const klBpd = truth ? klBpdOf(truth, p) : null;
+    const decoderNllBpd = anyFirst ? decoderNllBpdOf(xStart, p) : null;
+    if (klBpd && decoderNllBpd) return pickVbTerm(t, decoderNllBpd, klBpd);
+    return (klBpd ?? decoderNllBpd)!;
   });
 }
 
@@ -121,8 +160,7 @@ export function lossesFromOutput(
     if (!varValues) return { loss: mse, mse: mse.clone(), xT: xT.clone() };
 
     // L_hybrid: the vb term may only move the variance, so the mean channels are frozen for it.
-    const frozen = tf.concat([stopGradient(meanOutput), varValues], 3) as tf.Tensor4D;
-    let vb = vbTermsFromOutput(d, frozen, xStart, xT, t, false).output;
+    let vb = vbLossTerm(d, stopGradient(meanOutput), varValues, xStart, xT, t);
     // λ = 0.001 on L_vlb ≈ T·E[L_t]: a single-t term in bits times T/1000.
     if (d.lossType === 'rescaled_mse') vb = tf.mul(vb, numSteps / 1000) as tf.Tensor1D;
     return { loss: tf.add(mse, vb) as tf.Tensor1D, mse, vb, xT: xT.clone() };

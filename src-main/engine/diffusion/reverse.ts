@@ -40,12 +40,29 @@ export function reverseFromOutput(
   checkTimesteps(d, t, x.shape[0]);
   return tidy(() => {
     const [meanOutput, varValues] = splitOutput(output, x.shape[3]);
+    return { ...reverseFromParts(d, meanOutput, varValues, x, t, options), meanOutput };
+  });
+}
+
+/**
+ * p(x_{t−1}|x_t) from an output already split into its mean channels and its variance channels (null for a fixed
+ * variance): the losses pass the parts they have instead of joining them only to split them again.
+ */
+export function reverseFromParts(
+  d: Diffusion,
+  meanOutput: tf.Tensor4D,
+  varValues: tf.Tensor4D | null,
+  x: tf.Tensor4D,
+  t: Timesteps,
+  options: ReverseOptions,
+): Omit<ReverseStep, 'meanOutput'> {
+  return tidy(() => {
     const { logVariance, variance } = modelVariance(d, varValues, t);
     let predXstart =
       d.meanType === 'epsilon' ? predictXstartFromEps(d, x, t, meanOutput) : (meanOutput.clone() as tf.Tensor4D);
     if (options.clipDenoised) predXstart = tf.clipByValue(predXstart, -1, 1);
     const mean = qPosteriorMean(d, predXstart, x, t);
-    return { mean, variance, logVariance, predXstart, meanOutput };
+    return { mean, variance, logVariance, predXstart };
   });
 }
 

@@ -10,10 +10,29 @@ import { timed } from './opTimer';
  * split into [q | k | v] of d = C/heads channels each. weights = softmax((q·d^-¼)ᵀ(k·d^-¼)) over the key
  * positions; the result is [B, T, C] with head h in channels [h·d, (h+1)·d).
  *
+ * qkv may also keep the positions as several axes ([B, H, W, 3C], an NHWC activation): the result then has them
+ * too ([B, H, W, C]), with no reshape on either side (natively the positions are just rows).
+ *
  * On 'wasm' and 'cpu' this is `attentionCoreFast`, elsewhere `attentionCorePlain`.
  */
-export function attentionCore(qkv: tf.Tensor3D, heads: number): tf.Tensor3D {
+export function attentionCore<R extends tf.Rank>(qkv: tf.Tensor<R>, heads: number): tf.Tensor<R> {
   return useFastKernels() ? attentionCoreFast(qkv, heads) : attentionCorePlain(qkv, heads);
+}
+
+/** B, T (the positions, all middle axes), 3C, and the output shape [B, …positions, C]. */
+function attentionShapes(qkv: tf.Tensor): { b: number; t: number; c3: number; outShape: number[] } {
+  if (qkv.rank < 3) throw new Error(`attention: qkv must be [B, positions…, 3C], got shape [${qkv.shape}]`);
+  const b = qkv.shape[0];
+  const c3 = qkv.shape[qkv.rank - 1];
+  const t = qkv.shape.slice(1, -1).reduce((a, v) => a * v, 1);
+  return { b, t, c3, outShape: [...qkv.shape.slice(0, -1), c3 / 3] };
+}
+
+/** `f` on qkv as [B, T, 3C], its [B, T, C] result back in qkv's position axes. */
+function asSequence<R extends tf.Rank>(qkv: tf.Tensor<R>, f: (q3: tf.Tensor3D) => tf.Tensor3D): tf.Tensor<R> {
+  if (qkv.rank === 3) return f(qkv as unknown as tf.Tensor3D) as unknown as tf.Tensor<R>;
+  const { b, t, c3, outShape } = attentionShapes(qkv);
+  return tf.tidy(() => tf.reshape<tf.Rank>(f(tf.reshape(qkv, [b, t, c3])), outShape) as tf.Tensor<R>);
 }
 
 function headSize(c3: number, heads: number): number {
@@ -23,7 +42,11 @@ function headSize(c3: number, heads: number): number {
 }
 
 /** Batched matMuls (with a transpose flag) and tf's built-in gradients. */
-export function attentionCorePlain(qkv: tf.Tensor3D, heads: number): tf.Tensor3D {
+export function attentionCorePlain<R extends tf.Rank>(qkv: tf.Tensor<R>, heads: number): tf.Tensor<R> {
+  return asSequence(qkv, (q3) => attentionCorePlain3d(q3, heads));
+}
+
+function attentionCorePlain3d(qkv: tf.Tensor3D, heads: number): tf.Tensor3D {
   return tf.tidy(() => {
     const [b, t, c3] = qkv.shape;
     const d = headSize(c3, heads);
@@ -50,27 +73,33 @@ export function attentionCorePlain(qkv: tf.Tensor3D, heads: number): tf.Tensor3D
  * With the native kernels active (./native.ts) the same computation runs natively, one task per (batch, head),
  * saving qkv itself and the softmax weights.
  */
-export function attentionCoreFast(qkv: tf.Tensor3D, heads: number): tf.Tensor3D {
+export function attentionCoreFast<R extends tf.Rank>(qkv: tf.Tensor<R>, heads: number): tf.Tensor<R> {
+  const nat = activeNative();
+  if (!nat) return asSequence(qkv, (q3) => attentionCoreFast3d(q3, heads));
+  const { b, t, c3, outShape } = attentionShapes(qkv);
+  const d = headSize(c3, heads);
+  const bh = b * heads;
+  return customOp<tf.Tensor<R>>([qkv], (save) => {
+    const [out, weights] = timed('native attention fwd', () =>
+      runNative([qkv], [outShape, [bh, t, t]], ([q], [o, w]) => nat.attentionForward(q!, o, w, b, t, heads, d)),
+    );
+    save([qkv, weights]);
+    return {
+      value: out as tf.Tensor<R>,
+      backward: (dy, [q0, w0]) =>
+        timed('native attention bwd', () =>
+          runNative([q0, w0, dy], [qkv.shape], ([q, w, g], [dq]) => nat.attentionBackward(q!, w!, g!, dq, b, t, heads, d)),
+        ),
+    };
+  });
+}
+
+/** attentionCoreFast from tfjs ops (without the native kernels). */
+function attentionCoreFast3d(qkv: tf.Tensor3D, heads: number): tf.Tensor3D {
   const [b, t, c3] = qkv.shape;
   const d = headSize(c3, heads);
   const bh = b * heads;
   const s = 1 / Math.sqrt(d); // (d^-¼)² applied once, to q
-  const nat = activeNative();
-  if (nat) {
-    return customOp<tf.Tensor3D>([qkv], (save) => {
-      const [out, weights] = timed('native attention fwd', () =>
-        runNative([qkv], [[b, t, heads * d], [bh, t, t]], ([q], [o, w]) => nat.attentionForward(q!, o, w, b, t, heads, d)),
-      );
-      save([qkv, weights]);
-      return {
-        value: out as tf.Tensor3D,
-        backward: (dy, [q0, w0]) =>
-          timed('native attention bwd', () =>
-            runNative([q0, w0, dy], [[b, t, c3]], ([q, w, g], [dq]) => nat.attentionBackward(q!, w!, g!, dq, b, t, heads, d)),
-          ),
-      };
-    });
-  }
   return customOp<tf.Tensor3D>([qkv], (save) => {
     const [headMajor, out, ...weights] = timed('attention fwd', () => tf.tidy(() => {
       // Scale the q channels, then [B, T, 3·heads, d] → [B, 3·heads, T, d]: slot 3i, 3i+1, 3i+2 = q, k, v of head i.

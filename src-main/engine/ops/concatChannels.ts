@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { customOp } from './customOp';
 import { useFastKernels } from './kernelMode';
 import { activeNative, runNative } from './native';
+import { timed } from './opTimer';
 
 /**
  * Concatenation of two NHWC tensors along the channel axis (the UNet's skip connections). With the native
@@ -20,7 +21,7 @@ export function concatChannels(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
   }
   const rows = n * h * w;
   return customOp<tf.Tensor4D>([a, b], () => ({
-    value: runNative([a, b], [[n, h, w, ca + cb]], ([x, y], [out]) => nat.concatChannels!(x!, y!, out, rows, ca, cb))[0] as tf.Tensor4D,
-    backward: (dy) => runNative([dy], [[n, h, w, ca], [n, h, w, cb]], ([g], [ga, gb]) => nat.splitChannels!(g!, ga, gb, rows, ca, cb)),
+    value: timed('native concat', () => runNative([a, b], [[n, h, w, ca + cb]], ([x, y], [out]) => nat.concatChannels!(x!, y!, out, rows, ca, cb))[0] as tf.Tensor4D),
+    backward: (dy) => timed('native split (concat bwd)', () => runNative([dy], [[n, h, w, ca], [n, h, w, cb]], ([g], [ga, gb]) => nat.splitChannels!(g!, ga, gb, rows, ca, cb))),
   }));
 }

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { activeNative, runNative } from '../ops/native';
+import { timed } from '../ops/opTimer';
 
 export interface AdamWSettings {
   beta1: number;
@@ -51,10 +52,12 @@ export class AdamW {
     if (addon?.adamwStep) {
       const n = params.size;
       const decay = weightDecay !== 0 ? 1 - lr * weightDecay : 1; // ·1 is exact: the same as no decay
-      const [next, m, v] = runNative([params, grad, this.m, this.v], [[n], [n], [n]], ([p, g, m0, v0], [pOut, mOut, vOut]) => {
-        const sq = addon.adamwStep!(p!, g!, m0!, v0!, pOut, mOut, vOut, beta1, beta2, eps, decay, biasCorrection2Sqrt, stepSize);
-        if (typeof sq === 'number') this.lastGradSq = sq;
-      }) as tf.Tensor1D[];
+      const [next, m, v] = timed('native adamw', () =>
+        runNative([params, grad, this.m, this.v], [[n], [n], [n]], ([p, g, m0, v0], [pOut, mOut, vOut]) => {
+          const sq = addon.adamwStep!(p!, g!, m0!, v0!, pOut, mOut, vOut, beta1, beta2, eps, decay, biasCorrection2Sqrt, stepSize);
+          if (typeof sq === 'number') this.lastGradSq = sq;
+        }),
+      ) as tf.Tensor1D[];
       this.m.dispose();
       this.v.dispose();
       this.m = m;

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { effectiveEmaRate } from '../../../src-shared/emaWeights';
 import { activeNative, runNative } from '../ops/native';
+import { timed } from '../ops/opTimer';
 
 export class EmaSet {
   readonly values = new Map<number, tf.Tensor1D>();
@@ -32,7 +33,7 @@ export class EmaSet {
     for (const [rate, old] of this.values) {
       const r = effectiveEmaRate(rate, step, warmup);
       const next = addon?.emaUpdate
-        ? (runNative([old, params], [[params.size]], ([e, p], [out]) => addon.emaUpdate!(e!, p!, out, r))[0] as tf.Tensor1D)
+        ? (timed('native ema', () => runNative([old, params], [[params.size]], ([e, p], [out]) => addon.emaUpdate!(e!, p!, out, r)))[0] as tf.Tensor1D)
         : tf.tidy(() => tf.add(tf.mul(old, r), tf.mul(params, 1 - r)) as tf.Tensor1D);
       old.dispose();
       this.values.set(rate, next);

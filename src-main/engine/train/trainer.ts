@@ -23,7 +23,7 @@ import { BatchOrder } from '../../../src-shared/dataOrder';
 import { chunkSize } from '../../../src-shared/gradientNoiseScale';
 import { EmaSet } from './ema';
 import type { StepEvent, TrainEvent, TrainEventHandler } from './events';
-import { flatLayout, flatten, unflatten, type FlatLayout } from './flatParams';
+import { flatLayout, flatten, unflatten, valueAndFlatGrad, type FlatLayout } from './flatParams';
 import { GradientNoiseScale, smallBatchStats, type GnsState } from './gradientNoiseScale';
 import { quartileMeans } from './lossQuartiles';
 import type { TrainingData } from '../../../src-shared/trainingData';
@@ -165,15 +165,14 @@ export class Trainer {
         const x0c = x0.slice([start, 0, 0, 0], [n, -1, -1, -1]);
         const noisec = noise.slice([start, 0, 0, 0], [n, -1, -1, -1]);
         let terms: { loss: tf.Tensor; mse: tf.Tensor; vb?: tf.Tensor } | null = null;
-        const f = (flatParams: tf.Tensor) => {
-          const weights = unflatten(this.flat, flatParams as tf.Tensor1D);
+        const f = (weights: WeightMap) => {
           const model = (x: tf.Tensor4D, times: tf.Tensor1D) =>
             unetForward(this.layout, weights, x, times, { dropoutRng: this.dropoutRng });
           const out = trainingLosses(this.diffusion, model, x0c, t, noisec);
           terms = { loss: tf.keep(out.loss), mse: tf.keep(out.mse), vb: out.vb ? tf.keep(out.vb) : undefined };
           return tf.mean(tf.mul(out.loss, w)) as tf.Scalar;
         };
-        const { value, grad } = tf.valueAndGrad(f)(this.params);
+        const { value, grad } = valueAndFlatGrad(this.flat, this.params, f);
         const chunkGrad = grad as tf.Tensor1D;
         const collected = terms as unknown as { loss: tf.Tensor; mse: tf.Tensor; vb?: tf.Tensor };
         const sqNorm = isGnsStep ? tidy(() => tf.sum(tf.square(chunkGrad))) : null;
