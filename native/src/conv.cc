@@ -153,11 +153,10 @@ void conv2d_filter_grad(const float* x, const float* dy, float* dw, float* db, c
   }
   // dWᵀ[co, (tap, ci)] = Σ_p dy[p, co] · x[pixel(p, tap), ci], positions in chunks, chunks in a fixed
   // number of groups (each summed in order into its own partial), partials summed in group order.
-  // Chunks of 128 positions, the summation order the studio's filter gradients have always had. 256 measured ~8%
-  // faster on this kernel alone, but it regroups the float sums, which moves every trained model a little (enough
-  // to move the sample-quality test's noise images into the real digits' k-NN balls).
-  const int chunk = kChunk;
-  const int chunks = (m + chunk - 1) / chunk;
+  // Chunks of kChunk = 128 positions, the summation order the studio's filter gradients have always had. 256
+  // measured ~8% faster on this kernel alone, but it regroups the float sums, which moves every trained model a
+  // little (enough to move the sample-quality test's noise images into the real digits' k-NN balls).
+  const int chunks = (m + kChunk - 1) / kChunk;
   const int groups = std::min(kMaxGroups, chunks);
   const size_t part = (size_t)co * k;
   float* partial = thread_scratch(kTile2, part * groups);
@@ -167,18 +166,20 @@ void conv2d_filter_grad(const float* x, const float* dy, float* dw, float* db, c
   // MR-channel panels [len][MR] (the A side, rows = output channels); each tap's slice of x as NR-channel strips
   // [len][NR] (the B side, zero past Ci).
   const int xstrips = (g.Ci + NR - 1) / NR;
+  const int xfull = g.Ci / NR;             // strips of x with all NR channels (copied 64 bytes at a time)
+  const int xrest = g.Ci - xfull * NR;     // channels in the last, partial strip
   const int copanels = (co + MR - 1) / MR;
   pool().run(groups, [&](int gi, int) {
     const int c0 = (int)((long)chunks * gi / groups), c1 = (int)((long)chunks * (gi + 1) / groups);
     float* pg = partial + gi * part;
     float* dbg = dbp + (long)gi * co;
     for (int j = 0; j < co; j++) dbg[j] = 0.f;
-    float* xs = thread_scratch(kTile1, (size_t)chunk * xstrips * NR);
-    float* dys = thread_scratch(kPackA, (size_t)chunk * copanels * MR);
+    float* xs = thread_scratch(kTile1, (size_t)kChunk * xstrips * NR);
+    float* dys = thread_scratch(kPackA, (size_t)kChunk * copanels * MR);
     int ih0[kChunk], iw0[kChunk];
     const float* xb[kChunk];
     for (int ch = c0; ch < c1; ch++) {
-      const int p0 = ch * chunk, len = std::min(m, p0 + chunk) - p0;
+      const int p0 = ch * kChunk, len = std::min(m, p0 + kChunk) - p0;
       for (int i = 0; i < len; i++) {
         const int mm = p0 + i;
         const int b = mm / hw, rem = mm - b * hw;
@@ -192,6 +193,7 @@ void conv2d_filter_grad(const float* x, const float* dy, float* dw, float* db, c
       const PackATransposed dyt{dyc, co};  // element (channel o, position p) at dyc[p·co + o]
       for (int o0 = 0; o0 < co; o0 += MR) dyt(dys + (long)o0 * len, o0, std::min(MR, co - o0), 0, len);
       const PackedB xsb{xs, g.Ci, len, xstrips};
+      const long step = (long)len * NR;  // from one strip of xs to the next
       for (int kh = 0; kh < g.KH; kh++) {
         for (int kw = 0; kw < g.KW; kw++) {
           const int t = kh * g.KW + kw;
@@ -200,18 +202,14 @@ void conv2d_filter_grad(const float* x, const float* dy, float* dw, float* db, c
             const bool inside = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
             const float* src = inside ? xb[i] + ((long)ih * g.W + iw) * g.Ci : nullptr;
             // Whole strips as fixed-size 64-byte copies (inlined as vector moves), then the partial last one.
-            const int full = g.Ci / NR;
             float* dst = xs + (long)i * NR;
-            const long step = (long)len * NR;
             if (src) {
-              for (int s = 0; s < full; s++, dst += step) std::memcpy(dst, src + s * NR, NR * sizeof(float));
+              for (int s = 0; s < xfull; s++, dst += step) std::memcpy(dst, src + s * NR, NR * sizeof(float));
             } else {
-              for (int s = 0; s < full; s++, dst += step) std::memset(dst, 0, NR * sizeof(float));
+              for (int s = 0; s < xfull; s++, dst += step) std::memset(dst, 0, NR * sizeof(float));
             }
-            if (full < xstrips) {
-              const int rest = g.Ci - full * NR;
-              for (int j = 0; j < NR; j++) dst[j] = src && j < rest ? src[full * NR + j] : 0.f;
-            }
+            if (xrest > 0)
+              for (int j = 0; j < NR; j++) dst[j] = src && j < xrest ? src[xfull * NR + j] : 0.f;
           }
           // dWᵀ[:, tap t] (+)= dy[chunk]ᵀ · x[chunk, tap]: rows = output channels, columns = this tap's input
           // channels; per element Σ_p in position order, as every kernel here.

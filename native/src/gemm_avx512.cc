@@ -1,6 +1,7 @@
 // AVX-512 micro-kernels: the tiles of gemm.cc's 6×16 kernels, two rows of tiles by two strips at once (up to
-// 12×32 of C in 24 zmm accumulators), or one row of tiles by four strips (6×64, for the pointer-table kernel). Each element of C gets exactly the FMAs of the 6×16 kernels, in the same
-// order, so the results are the same bits; only the number of elements per instruction changes.
+// 12×32 of C in 24 zmm accumulators), or one row of tiles by four strips (6×64, for the pointer-table kernel).
+// Each element of C gets exactly the FMAs of the 6×16 kernels, in the same order, so the results are the same
+// bits; only the number of elements per instruction changes.
 //
 // Templates on the tile counts keep every accumulator in a register (the loops over ROWS and VECS are unrolled at
 // compile time). Partial tiles use masked loads and stores: nothing past the valid rows or columns is written.
@@ -16,7 +17,7 @@ namespace iddpm {
 
 namespace {
 
-// Lanes of vector v (0 or 1) that hold one of the nr valid columns.
+// Lanes of vector v (0 .. VECS−1) that hold one of the nr valid columns.
 inline __mmask16 column_mask(int nr, int v) {
   const int cnt = nr - v * NR;
   return cnt >= NR ? (__mmask16)0xFFFF : cnt <= 0 ? (__mmask16)0 : (__mmask16)((1u << cnt) - 1);
