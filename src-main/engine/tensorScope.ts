@@ -22,13 +22,21 @@ export function unaryCustomGrad<T extends tf.Tensor = tf.Tensor>(
 }
 
 /**
+ * Whether the active backend keeps tensor data in this process's memory ('wasm': its heap; 'cpu': JS arrays), so
+ * it can be read, written and shared in place without a kernel.
+ */
+export function hostMemoryBackend(): boolean {
+  const backend = tf.getBackend();
+  return backend === 'wasm' || backend === 'cpu';
+}
+
+/**
  * A second tensor on `t`'s buffer (the backend's reference count, as Reshape does; tensors are immutable), made
  * without running a kernel, so no gradient tape records it: nothing flows back through it to `t`. 'wasm' and 'cpu'
  * only (the backends whose reference counting this relies on); null elsewhere.
  */
 export function sharedHandle(t: tf.Tensor): tf.Tensor | null {
-  const backend = tf.getBackend();
-  if (backend !== 'wasm' && backend !== 'cpu') return null;
+  if (!hostMemoryBackend()) return null;
   tf.backend().incRef(t.dataId);
   return tf.engine().makeTensorFromTensorInfo({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { sharedHandle } from '../tensorScope';
+import { hostMemoryBackend, sharedHandle } from '../tensorScope';
 
 /**
  * One op with its own gradient, typed: `forward(save)` returns the value and the backward function, which gets
@@ -29,9 +29,8 @@ export function customOp<T extends tf.Tensor>(
   },
 ): T {
   const engine = tf.engine();
-  const backend = tf.getBackend();
   // Decided here, outside the kernel: inside it the tape is always off. The same test tfjs's save makes.
-  const shareSaved = (backend === 'wasm' || backend === 'cpu') && engine.isTapeOn();
+  const shareSaved = hostMemoryBackend() && engine.isTapeOn();
   let shared: tf.Tensor[] = [];
   const op = tf.customGrad(((...args: unknown[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;

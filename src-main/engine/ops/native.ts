@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { loadNative, type NativeAddon } from '../native/loadNative';
+import { hostMemoryBackend } from '../tensorScope';
 
 let enabled = true;
 
@@ -25,9 +26,7 @@ export function nativeKernelsEnabled(): boolean {
 
 /** The addon, when the ops should use it now. */
 export function activeNative(): NativeAddon | null {
-  if (!enabled) return null;
-  const backend = tf.getBackend();
-  if (backend !== 'wasm' && backend !== 'cpu') return null;
+  if (!enabled || !hostMemoryBackend()) return null;
   return loadNative().addon;
 }
 

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { customOp } from './customOp';
 import { useFastKernels } from './kernelMode';
 import { runNative } from './native';
+import { hostMemoryBackend } from '../tensorScope';
 
 /** SiLU(x) = x·sigmoid(x). On 'wasm' and 'cpu' `siluFast`, elsewhere `siluPlain`. */
 export function silu(x: tf.Tensor): tf.Tensor {
@@ -22,8 +23,7 @@ export function siluPlain(x: tf.Tensor): tf.Tensor {
  * result), in the same order, so the same bits (test/ops/ops.test.ts compares them).
  */
 export function siluFast(x: tf.Tensor): tf.Tensor {
-  const backend = tf.getBackend();
-  if (x.dtype !== 'float32' || (backend !== 'wasm' && backend !== 'cpu')) return siluFastTf(x);
+  if (x.dtype !== 'float32' || !hostMemoryBackend()) return siluFastTf(x);
   return customOp<tf.Tensor>([x], (save) => {
     const sg = tf.sigmoid(x);
     const [value] = runNative([x, sg], [x.shape], ([xd, sd], [out]) => {

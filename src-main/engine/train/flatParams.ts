@@ -8,6 +8,7 @@ import { disposeWeights, engineShape, type WeightMap } from '../unet/weights';
 import type { ParamInfo, UNetLayout } from '../unet/layout';
 import { runNative } from '../ops/native';
 import { timed } from '../ops/opTimer';
+import { hostMemoryBackend } from '../tensorScope';
 
 export interface FlatLayout {
   names: string[];
@@ -30,8 +31,7 @@ export function flatLayout(layout: UNetLayout): FlatLayout {
  * (the copies are not differentiable). Same values either way: both only move floats.
  */
 function copyDirectly(): boolean {
-  const backend = tf.getBackend();
-  return (backend === 'wasm' || backend === 'cpu') && !tf.engine().isTapeOn();
+  return hostMemoryBackend() && !tf.engine().isTapeOn();
 }
 
 /** Concatenates named tensors in layout order into one vector. */
