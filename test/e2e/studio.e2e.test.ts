@@ -172,6 +172,8 @@ describe.skipIf(!haveChromium)('studio end to end (iddpm serve + Chromium)', () 
     page.setDefaultTimeout(60_000);
     if (!page.url().startsWith(url.replace(/\?.*$/, ''))) await openStudioPage(studio);
     await nav('runs');
+    // Count only once the view has the service's list: right after navigating, the rows are still loading.
+    await page.locator('[data-testid="runs-table"][data-loaded="true"]').waitFor();
     const rowsBefore = await page.locator('[data-testid^="run-row-"]').count();
     await page.getByTestId('cluster').click();
     await page.getByTestId('import-path').fill(path.join(root, 'test', 'fixtures', 'reference', 'logdir'));
